@@ -1,0 +1,60 @@
+# Showdesk: the commands people type. The build itself is Meson + Ninja.
+#
+#   make run     install what is missing, build, start the server with a demo workspace
+#   make test    build with ASan + UBSan and run every test suite
+#   make bench   benchmarks against reference servers (see BENCHMARKS.md)
+#   make fmt     format the C sources with clang-format
+#   make lint    clang-tidy and cppcheck
+#   make fuzz    run the libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make clean   remove build folders
+
+DATA ?= ./data
+LISTEN ?= 127.0.0.1:8080
+FUZZ_SECONDS ?= 60
+WERROR := $(if $(CI),true,false)
+
+.PHONY: all run test bench fmt lint fuzz clean deps deps-test
+
+all: build-release/showdesk
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+build-release/build.ninja: | deps
+	meson setup build-release --buildtype=release -Dtests=false
+
+build-release/showdesk: deps build-release/build.ninja
+	ninja -C build-release showdesk
+
+build/build.ninja: | deps-test
+	meson setup build --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$(WERROR)
+
+run: build-release/showdesk
+	./build-release/showdesk demo --data $(DATA) --listen $(LISTEN)
+	exec ./build-release/showdesk serve --data $(DATA) --listen $(LISTEN)
+
+test: deps-test build/build.ninja
+	meson configure build -Dwerror=$(WERROR) >/dev/null
+	ninja -C build
+	sh scripts/test.sh build
+
+bench: deps build-release/showdesk
+	@sh scripts/deps.sh bench
+	sh bench/run.sh
+
+fmt:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+lint: deps-test build/build.ninja
+	sh scripts/lint.sh build
+
+fuzz: deps-test
+	test -f build-fuzz/build.ninja || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+	ninja -C build-fuzz
+	sh scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-release build-fuzz build-tsan

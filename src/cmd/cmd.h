@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: the subcommands of the showdesk binary, one file each. main.c maps
+ * argv[1] to one of these; each takes the remaining arguments and the
+ * environment and returns the process exit code (0 ok, 1 failure, 2 usage).
+ * Errors go to stderr as one sentence that says what failed and what to do.
+ * Main thread only.
+ */
+#ifndef SD_CMD_CMD_H
+#define SD_CMD_CMD_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+#include "config/config.h"
+#include "store/store.h"
+
+int sd_cmd_serve(int argc, char **argv, char **envp);
+int sd_cmd_migrate(int argc, char **argv, char **envp);
+int sd_cmd_admin(int argc, char **argv, char **envp);
+int sd_cmd_demo(int argc, char **argv, char **envp);
+int sd_cmd_version(int argc, char **argv, char **envp);
+
+/**
+ * Creates the data folder, opens the store that @cfg names (SQLite in the
+ * data folder by default) with @n_conns connections, and migrates it.
+ * Caller owns *@out.
+ */
+SD_MUST_CHECK sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns,
+                                          sd_store **out, struct sd_err *err);
+
+/** Prints "showdesk <cmd>: <message>" for @err to stderr; returns 1. */
+int sd_cmd_fail(const char *cmd, const struct sd_err *err);
+
+#endif

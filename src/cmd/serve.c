@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: `showdesk serve`, the whole system in one process.
+ *
+ * Threads:
+ *   main   loads the configuration, opens and migrates the store, starts the
+ *          HTTP server, then waits for SIGINT or SIGTERM (blocked in every
+ *          thread, taken with sigwait here) and shuts down: stop accepting,
+ *          finish requests in flight (up to 10 s), close the store, exit 0.
+ *   http   libmicrohttpd's pool, one thread per core (src/http/server.c);
+ *          each request borrows one database connection from the pool.
+ * The database pool is sized threads + 2 so that a request never waits for a
+ * connection while the CLI or a health probe holds one.
+ *
+ * When the server is ready it prints one line to stdout:
+ *   showdesk: listening on http://HOST:PORT
+ * which scripts and tests wait for (with --listen 127.0.0.1:0 the port is
+ * the one the kernel chose).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/log.h"
+#include "cmd/cmd.h"
+#include "domain/secret.h"
+#include "http/http.h"
+#include "http/limits.h"
+#include "http/metrics.h"
+#include "base/banned.h"
+
+#define SHUTDOWN_GRACE_MS 10000
+
+static int run(const struct sd_config *cfg)
+{
+    struct sd_err err = SD_ERR_INIT;
+    sd_store *store = NULL;
+    sd_http_server *srv = NULL;
+    int port = 0;
+    int rc = 1;
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    /* Blocked before any thread starts, so every thread inherits the mask
+     * and only sigwait below takes them. */
+    (void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    (void)signal(SIGPIPE, SIG_IGN);
+
+    if (sd_secret_init(&err) != SD_OK ||
+        sd_cmd_open_store(cfg, (size_t)sd_config_pool(cfg), &store, &err) != SD_OK)
+        return sd_cmd_fail("serve", &err);
+
+    size_t n_routes = 0;
+    const struct sd_route *routes = sd_api_routes(&n_routes);
+    struct sd_app app = {
+        .cfg = cfg,
+        .store = store,
+        .routes = routes,
+        .n_routes = n_routes,
+        .metrics = sd_metrics_new(routes, n_routes),
+        .rate = sd_rate_new(),
+        .is_https = strncmp(cfg->public_url, "https://", 8) == 0,
+    };
+    if (sd_http_start(&app, &srv, &port, &err) != SD_OK) {
+        rc = sd_cmd_fail("serve", &err);
+        goto out;
+    }
+    const char *host = cfg->listen_host;
+    bool is_v6 = strchr(host, ':') != NULL;
+    printf("showdesk: listening on http://%s%s%s:%d\n", is_v6 ? "[" : "", host, is_v6 ? "]" : "",
+           port);
+    (void)fflush(stdout);
+    sd_log(SD_LOG_INFO, "serve.ready", "listen=%s:%d db=%s threads=%d pool=%d data=%s", host,
+           port, sd_store_driver_name(store), sd_config_threads(cfg), sd_config_pool(cfg),
+           cfg->data_dir);
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0)
+        ;
+    sd_log(SD_LOG_INFO, "serve.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+    sd_http_stop(srv, SHUTDOWN_GRACE_MS);
+    sd_log(SD_LOG_INFO, "serve.stopped", NULL);
+    rc = 0;
+out:
+    sd_metrics_free(app.metrics);
+    sd_rate_free(app.rate);
+    sd_store_close(store);
+    return rc;
+}
+
+int sd_cmd_serve(int argc, char **argv, char **envp)
+{
+    struct sd_config cfg;
+    struct sd_err err = SD_ERR_INIT;
+    bool help = false;
+    size_t n_rest = 0;
+    char *rest[1];
+    if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
+        if (err.field[0] != '\0')
+            fprintf(stderr, "showdesk serve: %s (see 'showdesk serve --help')\n", err.msg);
+        else
+            fprintf(stderr, "showdesk serve: %s\n", err.msg);
+        return 2;
+    }
+    if (help) {
+        printf("usage: showdesk serve [options]\n\n"
+               "Runs the Showdesk server. Every option can also be set in the config file\n"
+               "(key = value) or as an environment variable; flags win over the environment,\n"
+               "which wins over the file.\n\n");
+        sd_config_usage(stdout);
+        return 0;
+    }
+    if (n_rest > 0) {
+        fprintf(stderr, "showdesk serve: unexpected argument '%s' (see 'showdesk serve --help')\n",
+                rest[0]);
+        return 2;
+    }
+    enum sd_log_level level;
+    if (sd_log_parse_level(cfg.log_level, &level) == SD_OK)
+        sd_log_set_level(level);
+    return run(&cfg);
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: requests, responses and the server that carries them.
+ *
+ * server.c wraps libmicrohttpd (its header appears nowhere else): an epoll
+ * daemon with an internal thread pool sized to the cores. For each request it
+ * builds a struct sd_req with its own arena, reads the body into a bounded
+ * buffer (413 past max_body, before reading on), matches the route table the
+ * caller gave (router.c), authenticates (auth.c), calls the handler, and
+ * sends the struct sd_resp it filled. Every request is logged in one line and
+ * counted in the metrics (metrics.c). Handlers are short and synchronous;
+ * long work becomes a durable job.
+ *
+ * Threads: a handler runs on one of the daemon's threads, with the request to
+ * itself. The request's database connection (sd_req_db) is taken from the
+ * pool on first use and given back when the request completes.
+ *
+ * Ownership: everything reachable from a struct sd_req lives in its arena and
+ * is freed when the response has been sent.
+ */
+#ifndef SD_HTTP_HTTP_H
+#define SD_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/str.h"
+#include "config/config.h"
+#include "store/store.h"
+
+struct sd_req;
+struct sd_resp;
+
+typedef void (*sd_handler_fn)(struct sd_req *req, struct sd_resp *resp);
+
+/* Who may call a route. */
+enum sd_route_access {
+    SD_ACCESS_PUBLIC,  /* anyone */
+    SD_ACCESS_AGENT,   /* an agent session or a secret key */
+    SD_ACCESS_ADMIN,   /* an admin session or a secret key */
+    SD_ACCESS_WIDGET,  /* like AGENT, and also a publishable key from an allowed origin */
+};
+
+#define SD_ROUTE_JSON 1u /* the body must be a JSON object (415 otherwise) */
+
+struct sd_route {
+    const char *method;  /* "GET", "POST", "PATCH", "PUT", "DELETE" */
+    const char *pattern; /* "/api/v1/tickets/{id}" */
+    const char *name;    /* for metrics and logs: "tickets.get" */
+    enum sd_route_access access;
+    unsigned flags;
+    sd_handler_fn fn;
+};
+
+#define SD_ROUTE_MAX_PARAMS 4
+
+enum sd_auth_kind { SD_AUTH_NONE, SD_AUTH_SESSION, SD_AUTH_SECRET_KEY, SD_AUTH_PUBLISHABLE_KEY };
+
+struct sd_auth {
+    enum sd_auth_kind kind;
+    const char *workspace_id;
+    const char *agent_id;   /* session only */
+    const char *session_id; /* session only */
+    const char *key_id;     /* keys only */
+    bool is_admin;          /* an admin agent, or a secret key */
+};
+
+struct sd_metrics;
+struct sd_rate;
+
+/* What the server shares with every request; owned by the server command. */
+struct sd_app {
+    const struct sd_config *cfg;
+    sd_store *store;
+    struct sd_metrics *metrics; /* MT safe */
+    struct sd_rate *rate;       /* MT safe */
+    const struct sd_route *routes;
+    size_t n_routes;
+    bool is_https; /* public_url is https: cookies get Secure */
+};
+
+struct sd_header {
+    const char *name;
+    const char *value;
+};
+
+struct sd_req {
+    sd_arena *arena;
+    struct sd_app *app;
+    const char *method;
+    const char *path; /* without the query string, percent-decoded by the server */
+    char id[32];      /* request id, also sent as X-Request-Id */
+    const char *remote_addr;
+    struct sd_buf body;
+    const struct sd_route *route;
+    const char *param_names[SD_ROUTE_MAX_PARAMS];
+    const char *param_values[SD_ROUTE_MAX_PARAMS];
+    size_t n_params;
+    struct sd_auth auth;
+    sd_db *db;       /* nullable until sd_req_db */
+    void *conn;      /* the server's connection object; server.c only */
+};
+
+struct sd_resp {
+    int status;
+    const char *content_type;
+    struct sd_buf body;
+    struct sd_header headers[12];
+    size_t n_headers;
+};
+
+/** A request header (case-insensitive name), or NULL; borrowed for the request. */
+const char *sd_req_header(struct sd_req *req, const char *name);
+/** A query-string argument, or NULL; borrowed for the request. */
+const char *sd_req_query(struct sd_req *req, const char *name);
+/** A cookie's value, or NULL; in the request's arena. */
+const char *sd_req_cookie(struct sd_req *req, const char *name);
+/** A path parameter of the matched route ("id"), or NULL. */
+const char *sd_req_param(const struct sd_req *req, const char *name);
+/**
+ * The request's database connection, taken from the pool on first call and
+ * given back after the response. SD_E_AGAIN when the pool is exhausted.
+ */
+SD_MUST_CHECK sd_status sd_req_db(struct sd_req *req, sd_db **out, struct sd_err *err);
+
+/** Adds a response header; both strings must live as long as the request. */
+void sd_resp_header(struct sd_resp *resp, const char *name, const char *value);
+/** Renders @json (takes ownership; NULL gives "null") with @status. */
+void sd_resp_json(struct sd_resp *resp, int status, json_t *json);
+/** Renders {"error":{"code","message","field"}} with the status for @err->code. */
+void sd_resp_error(struct sd_resp *resp, const struct sd_err *err);
+/** Shorthand: sd_err_set then sd_resp_error. */
+void sd_resp_fail(struct sd_resp *resp, sd_status code, const char *field, const char *fmt, ...)
+    SD_PRINTF(4, 5);
+/** Plain text with @status. */
+void sd_resp_text(struct sd_resp *resp, int status, const char *content_type, const char *text);
+/** The HTTP status for an error code (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503). */
+int sd_http_status_for(sd_status code);
+
+/* ---- server ---------------------------------------------------------- */
+
+typedef struct sd_http_server sd_http_server;
+
+/**
+ * Starts listening on cfg->listen_host:listen_port with the thread pool; the
+ * actual port (when 0 was asked) is in *@port_out. Borrowed: @app must outlive
+ * the server.
+ */
+SD_MUST_CHECK sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
+                                      struct sd_err *err);
+/**
+ * Stops accepting, lets requests in flight finish for up to @grace_ms, then
+ * stops the threads and frees the server. NULL is a no-op.
+ */
+void sd_http_stop(sd_http_server *srv, uint64_t grace_ms);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: the rows Showdesk keeps, as plain C values.
+ *
+ * Text fields are NUL-terminated and borrowed: from the arena that a read
+ * filled them in, or from the caller for a write. A NULL text field is SQL
+ * NULL. Timestamps are milliseconds since the epoch (UTC); 0 means "not set"
+ * and is stored as NULL where the column is nullable. Booleans are stored as
+ * 0/1. JSON columns hold serialised JSON text. Every row but a workspace
+ * carries workspace_id.
+ */
+#ifndef SD_STORE_MODEL_H
+#define SD_STORE_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sd_workspace {
+    const char *id;
+    const char *name;
+    const char *allowed_origins; /* JSON array of origins for publishable keys */
+    const char *settings;        /* JSON object */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct sd_agent {
+    const char *id;
+    const char *workspace_id;
+    const char *email; /* lowercase */
+    const char *name;
+    const char *role;          /* "admin" or "agent" */
+    const char *password_hash; /* Argon2id string; never leaves the server */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct sd_customer {
+    const char *id;
+    const char *workspace_id;
+    const char *external_id; /* nullable: the client's own id */
+    const char *email;       /* nullable, lowercase */
+    const char *name;
+    const char *plan; /* nullable */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct sd_api_key {
+    const char *id;
+    const char *workspace_id;
+    const char *kind;     /* "secret" (sk_) or "publishable" (pk_) */
+    const char *name;
+    const char *prefix;   /* the first characters, to recognise a key in a list */
+    const char *key_hash; /* hex SHA-256 of the whole key */
+    int64_t created_at;
+    int64_t last_used_at;
+    int64_t revoked_at;
+};
+
+struct sd_session {
+    const char *id;
+    const char *workspace_id;
+    const char *agent_id;
+    const char *token_hash; /* hex SHA-256 of the cookie value */
+    const char *csrf_token;
+    int64_t created_at;
+    int64_t expires_at;
+};
+
+struct sd_ticket {
+    const char *id;
+    const char *workspace_id;
+    const char *subject;
+    const char *status;   /* new, open, pending, resolved, closed */
+    const char *channel;  /* video, text */
+    const char *priority; /* low, normal, high, urgent */
+    const char *category; /* nullable until triage */
+    const char *urgency;
+    const char *product_area;
+    const char *sentiment;
+    const char *assignee_id; /* nullable */
+    const char *customer_id; /* nullable */
+    const char *context;     /* JSON object: page_url, user_agent, account_plan, console_errors */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t first_response_at;
+    int64_t resolved_at;
+};
+
+struct sd_message {
+    const char *id;
+    const char *workspace_id;
+    const char *ticket_id;
+    const char *author_type; /* customer, agent, system */
+    const char *author_id;   /* nullable */
+    const char *body;
+    bool is_internal;
+    int64_t created_at;
+};
+
+struct sd_activity {
+    const char *id;
+    const char *workspace_id;
+    const char *ticket_id;
+    const char *actor_type; /* customer, agent, api_key, system */
+    const char *actor_id;   /* nullable */
+    const char *action;     /* created, updated, status_changed, assigned, message_added */
+    const char *detail;     /* JSON object */
+    int64_t created_at;
+};
+
+#endif

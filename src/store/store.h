@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: the store, Showdesk's one interface to its database.
+ *
+ * sd_store owns a pool of connections to one database, through one of two
+ * drivers (driver.h): SQLite for the single box, PostgreSQL to scale out. All
+ * SQL lives in this folder and, outside the drivers, is portable; callers see
+ * plain structs (model.h) and never SQL.
+ *
+ * Flow: a thread takes a connection with sd_store_get, runs any number of
+ * sd_store_* calls on it (optionally inside sd_store_begin/commit), and gives
+ * it back with sd_store_put. Every call that reads or writes workspace data
+ * takes the workspace id and puts it in its WHERE clause: an object of
+ * another workspace is simply not found. That is the isolation rule, and it
+ * lives here so no caller can forget it.
+ *
+ * Ownership: rows come back in the caller's arena; text fields of structs
+ * passed in are borrowed for the call. sd_store is MT safe; an sd_db is used
+ * by one thread at a time, between get and put.
+ */
+#ifndef SD_STORE_STORE_H
+#define SD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "store/model.h"
+
+typedef struct sd_store sd_store;
+typedef struct sd_db sd_db;
+
+struct sd_store_opts {
+    const char *url;      /* "postgres://…", "postgresql://…", "sqlite:PATH" or a file path */
+    size_t n_conns;       /* pool size; 0 = 4 */
+    uint64_t wait_ms;     /* how long sd_store_get waits for a free connection; 0 = 5000 */
+};
+
+/** Opens the pool (connects lazily beyond the first); caller owns the result. */
+SD_MUST_CHECK sd_status sd_store_open(const struct sd_store_opts *opts, sd_store **out,
+                                      struct sd_err *err);
+/** Closes every connection; all sd_db must have been put back. NULL is a no-op. */
+void sd_store_close(sd_store *s);
+/** "sqlite" or "postgres". */
+const char *sd_store_driver_name(const sd_store *s);
+
+/** Takes a connection, waiting up to wait_ms; SD_E_AGAIN when none frees up. */
+SD_MUST_CHECK sd_status sd_store_get(sd_store *s, sd_db **out, struct sd_err *err);
+/** Gives @db back; a transaction still open is rolled back. NULL is a no-op. */
+void sd_store_put(sd_store *s, sd_db *db);
+
+struct sd_store_stats {
+    size_t n_conns;  /* pool size */
+    size_t n_in_use; /* connections handed out now */
+    uint64_t n_waits;    /* sd_store_get calls that had to wait */
+    uint64_t n_timeouts; /* sd_store_get calls that gave up */
+};
+void sd_store_stats(sd_store *s, struct sd_store_stats *out);
+
+/** True when a connection answers a trivial query (for /readyz). */
+bool sd_store_ping(sd_db *db);
+
+SD_MUST_CHECK sd_status sd_store_begin(sd_db *db, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_commit(sd_db *db, struct sd_err *err);
+void sd_store_rollback(sd_db *db);
+
+/**
+ * Applies the embedded migrations that are not applied yet, each in its own
+ * transaction, under the driver's migration lock. @n_applied_out is nullable.
+ */
+SD_MUST_CHECK sd_status sd_store_migrate(sd_db *db, int *n_applied_out, struct sd_err *err);
+/** The highest migration applied, 0 for a fresh database. */
+SD_MUST_CHECK sd_status sd_store_schema_version(sd_db *db, int *out, struct sd_err *err);
+
+/* ---- workspaces ------------------------------------------------------ */
+
+SD_MUST_CHECK sd_status sd_store_workspace_insert(sd_db *db, const struct sd_workspace *w,
+                                                  struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_workspace_get(sd_db *db, sd_arena *a, const char *id,
+                                               struct sd_workspace *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_workspace_update(sd_db *db, const struct sd_workspace *w,
+                                                  struct sd_err *err);
+/** All workspaces, oldest first, at most @limit. */
+SD_MUST_CHECK sd_status sd_store_workspace_list(sd_db *db, sd_arena *a, size_t limit,
+                                                struct sd_workspace **out, size_t *n_out,
+                                                struct sd_err *err);
+
+/* ---- agents ---------------------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_agent_insert(sd_db *db, const struct sd_agent *ag,
+                                              struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_agent_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                           const char *id, struct sd_agent *out,
+                                           struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_agent_update(sd_db *db, const struct sd_agent *ag,
+                                              struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_agent_delete(sd_db *db, const char *ws_id, const char *id,
+                                              struct sd_err *err);
+/** Agents of a workspace, oldest first (page by @after_id, nullable). */
+SD_MUST_CHECK sd_status sd_store_agent_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                            const char *after_id, size_t limit,
+                                            struct sd_agent **out, size_t *n_out,
+                                            struct sd_err *err);
+/** Agents with @email in any workspace (for login), at most @limit. */
+SD_MUST_CHECK sd_status sd_store_agent_find_email(sd_db *db, sd_arena *a, const char *email,
+                                                  size_t limit, struct sd_agent **out,
+                                                  size_t *n_out, struct sd_err *err);
+/** Number of admins in a workspace (the last one may not be demoted or removed). */
+SD_MUST_CHECK sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id,
+                                                    int64_t *out, struct sd_err *err);
+
+/* ---- customers ------------------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_customer_insert(sd_db *db, const struct sd_customer *c,
+                                                 struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_customer_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                              const char *id, struct sd_customer *out,
+                                              struct sd_err *err);
+/** Finds by external id when non-NULL, else by email; SD_E_NOT_FOUND if neither matches. */
+SD_MUST_CHECK sd_status sd_store_customer_find(sd_db *db, sd_arena *a, const char *ws_id,
+                                               const char *external_id, const char *email,
+                                               struct sd_customer *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_customer_update(sd_db *db, const struct sd_customer *c,
+                                                 struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_customer_delete(sd_db *db, const char *ws_id, const char *id,
+                                                 struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_customer_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                               const char *after_id, size_t limit,
+                                               struct sd_customer **out, size_t *n_out,
+                                               struct sd_err *err);
+
+/* ---- API keys -------------------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_key_insert(sd_db *db, const struct sd_api_key *k,
+                                            struct sd_err *err);
+/** A key that is not revoked, by the hash of its secret, in any workspace. */
+SD_MUST_CHECK sd_status sd_store_key_find_hash(sd_db *db, sd_arena *a, const char *key_hash,
+                                               struct sd_api_key *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_key_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                         const char *id, struct sd_api_key *out,
+                                         struct sd_err *err);
+/** Marks a key revoked at @now_ms; SD_E_NOT_FOUND if absent or already revoked. */
+SD_MUST_CHECK sd_status sd_store_key_revoke(sd_db *db, const char *ws_id, const char *id,
+                                            int64_t now_ms, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_key_touch(sd_db *db, const char *id, int64_t now_ms,
+                                           struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_key_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                          const char *after_id, size_t limit,
+                                          struct sd_api_key **out, size_t *n_out,
+                                          struct sd_err *err);
+
+/* ---- sessions -------------------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_session_insert(sd_db *db, const struct sd_session *se,
+                                                struct sd_err *err);
+/** A session that has not expired at @now_ms, by the hash of its token. */
+SD_MUST_CHECK sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a,
+                                                   const char *token_hash, int64_t now_ms,
+                                                   struct sd_session *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_session_delete(sd_db *db, const char *id, struct sd_err *err);
+/** Removes every session of an agent (password change, removal). */
+SD_MUST_CHECK sd_status sd_store_session_delete_agent(sd_db *db, const char *ws_id,
+                                                      const char *agent_id, struct sd_err *err);
+
+/* ---- tickets --------------------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_ticket_insert(sd_db *db, const struct sd_ticket *t,
+                                               struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_ticket_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                            const char *id, struct sd_ticket *out,
+                                            struct sd_err *err);
+/** Writes every mutable column of @t (matched by workspace and id). */
+SD_MUST_CHECK sd_status sd_store_ticket_update(sd_db *db, const struct sd_ticket *t,
+                                               struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_ticket_delete(sd_db *db, const char *ws_id, const char *id,
+                                               struct sd_err *err);
+
+enum sd_ticket_sort { SD_SORT_CREATED, SD_SORT_UPDATED };
+
+struct sd_ticket_filter {
+    const char *status;      /* nullable: any */
+    const char *assignee_id; /* nullable: any; "none": unassigned */
+    const char *category;    /* nullable */
+    const char *urgency;     /* nullable */
+    const char *channel;     /* nullable */
+    const char *customer_id; /* nullable */
+    enum sd_ticket_sort sort;
+    bool is_ascending;
+    /* Keyset cursor: the sort key and id of the last row already seen. */
+    bool has_cursor;
+    int64_t cursor_key;
+    const char *cursor_id;
+    size_t limit; /* 1..100 */
+};
+
+/**
+ * One page of tickets. *@has_more_out tells whether rows follow the last one
+ * returned.
+ */
+SD_MUST_CHECK sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                             const struct sd_ticket_filter *f,
+                                             struct sd_ticket **out, size_t *n_out,
+                                             bool *has_more_out, struct sd_err *err);
+
+/* ---- messages and activity ------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_message_insert(sd_db *db, const struct sd_message *m,
+                                                struct sd_err *err);
+/** Messages of a ticket, oldest first, after @after_id (nullable). */
+SD_MUST_CHECK sd_status sd_store_message_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                              const char *ticket_id, bool include_internal,
+                                              const char *after_id, size_t limit,
+                                              struct sd_message **out, size_t *n_out,
+                                              struct sd_err *err);
+
+SD_MUST_CHECK sd_status sd_store_activity_insert(sd_db *db, const struct sd_activity *ev,
+                                                 struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                               const char *ticket_id, const char *after_id,
+                                               size_t limit, struct sd_activity **out,
+                                               size_t *n_out, struct sd_err *err);
+
+#endif
