@@ -34,7 +34,10 @@ void sd_time_iso(int64_t ms, char out[SD_TIME_ISO_LEN])
         (void)snprintf(out, SD_TIME_ISO_LEN, "1970-01-01T00:00:00.000Z");
         return;
     }
-    (void)snprintf(out, SD_TIME_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+    /* Wide enough for any int the compiler can imagine; the real text is 24. */
+    char tmp[96];
+    (void)snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                    (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                    tm.tm_sec, rem);
+    (void)snprintf(out, SD_TIME_ISO_LEN, "%.24s", tmp);
 }

@@ -87,7 +87,7 @@ sd_status sd_prov_key(sd_db *db, const char *ws_id, const char *kind, const char
     char prefix[SD_SECRET_PREFIX_LEN + 1];
     sd_secret_new_key(is_secret ? "sk" : "pk", out->key);
     sd_secret_hash_token(out->key, hash);
-    (void)snprintf(prefix, sizeof(prefix), "%s", out->key);
+    (void)snprintf(prefix, sizeof(prefix), "%.11s", out->key);
     char id[SD_ID_MAX];
     sd_id_new("key", id);
     struct sd_api_key k = {.id = id,

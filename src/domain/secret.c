@@ -2,6 +2,7 @@
 /* Passwords, keys and tokens; see secret.h. */
 #include "domain/secret.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,23 @@ bool sd_secret_verify_password(const char *hash, const char *password)
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
+static char dummy[SD_SECRET_PWHASH_MAX];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void)
+{
+    char pw[32];
+    sd_secret_new_password(pw);
+    if (sd_secret_hash_password(pw, dummy, NULL) != SD_OK)
+        dummy[0] = '\0';
+}
+
+const char *sd_secret_dummy_hash(void)
+{
+    (void)pthread_once(&dummy_once, make_dummy);
+    return dummy;
+}
+
 void sd_secret_new_password(char out[32])
 {
     sd_rand_token(15, out); /* 120 bits, 24 characters */
@@ -45,7 +63,7 @@ void sd_secret_new_key(const char *prefix, char out[SD_SECRET_KEY_MAX])
 {
     char tok[40];
     sd_rand_token(20, tok);
-    (void)snprintf(out, SD_SECRET_KEY_MAX, "%.2s_%s", prefix, tok);
+    (void)snprintf(out, SD_SECRET_KEY_MAX, "%.2s_%.32s", prefix, tok);
     sodium_memzero(tok, sizeof(tok));
 }
 

@@ -32,6 +32,11 @@ SD_MUST_CHECK sd_status sd_secret_hash_password(const char *password,
                                                 struct sd_err *err);
 /** True when @password matches @hash (constant time). */
 bool sd_secret_verify_password(const char *hash, const char *password);
+/**
+ * A real Argon2id hash of a random password, made once: verifying against it
+ * when no account matched costs the same time as a real check.
+ */
+const char *sd_secret_dummy_hash(void);
 /** A strong random password for generated accounts (24 base32 characters). */
 void sd_secret_new_password(char out[32]);
 

@@ -67,8 +67,11 @@ static bool by_key(struct sd_req *req, struct sd_resp *resp, const char *key)
     if (strcmp(k.kind, is_secret ? "secret" : "publishable") != 0)
         return fail(resp, SD_E_AUTH, "the API key is unknown or revoked");
     int64_t now = sd_clock_wall_ms();
-    if (now - k.last_used_at > KEY_TOUCH_EVERY_MS)
-        (void)sd_store_key_touch(db, k.id, now, NULL); /* best effort: a statistic */
+    if (now - k.last_used_at > KEY_TOUCH_EVERY_MS) {
+        /* Best effort: last_used_at is a statistic, not worth failing a request. */
+        sd_status ignored = sd_store_key_touch(db, k.id, now, NULL);
+        (void)ignored;
+    }
     req->auth.kind = is_secret ? SD_AUTH_SECRET_KEY : SD_AUTH_PUBLISHABLE_KEY;
     req->auth.workspace_id = k.workspace_id;
     req->auth.key_id = k.id;

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: /api/v1/workspace: the caller's own workspace. Admins may rename
+ * it and set allowed_origins, the pages from which its publishable keys may
+ * create tickets (checked against the browser's Origin header).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "base/clock.h"
+#include "domain/validate.h"
+#include "base/banned.h"
+
+static const struct sd_json_field update_fields[] = {
+    {"name", SD_JSON_STR, .min = 1, .max = 200, .is_line = true},
+    {"allowed_origins", SD_JSON_STR_ARR, .min = 1, .max = 300, .max_items = 50},
+};
+static const struct sd_json_schema update_schema = SD_JSON_SCHEMA(update_fields);
+
+void sd_api_workspace_get(struct sd_req *req, struct sd_resp *resp)
+{
+    sd_db *db;
+    struct sd_workspace w;
+    struct sd_err err = SD_ERR_INIT;
+    if (!api_db(req, resp, &db))
+        return;
+    if (sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &w, &err) != SD_OK) {
+        api_fail(resp, &err);
+        return;
+    }
+    sd_resp_json(resp, 200, api_workspace_json(&w));
+}
+
+/* The origins of @arr checked and without duplicates, as JSON text in the arena. */
+static const char *origins_text(struct sd_req *req, const json_t *arr, struct sd_err *err)
+{
+    json_t *out = json_array();
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *o = json_string_value(v);
+        char field[48];
+        (void)snprintf(field, sizeof(field), "allowed_origins[%zu]", i);
+        if (sd_validate_origin(field, o, err) != SD_OK) {
+            json_decref(out);
+            return NULL;
+        }
+        bool seen = false;
+        size_t k;
+        const json_t *w;
+        json_array_foreach(out, k, w) seen = seen || strcmp(json_string_value(w), o) == 0;
+        if (!seen)
+            (void)json_array_append_new(out, json_string(o));
+    }
+    char *s = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    const char *r = sd_arena_strdup(req->arena, s ? s : "[]");
+    free(s);
+    return r;
+}
+
+void sd_api_workspace_update(struct sd_req *req, struct sd_resp *resp)
+{
+    sd_db *db;
+    json_t *body = NULL;
+    struct sd_workspace w;
+    struct sd_err err = SD_ERR_INIT;
+    if (!api_body(req, resp, &update_schema, &body))
+        return;
+    if (!api_db(req, resp, &db)) {
+        json_decref(body);
+        return;
+    }
+    sd_status st = sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &w, &err);
+    if (st == SD_OK && sd_json_has(body, "name"))
+        w.name = sd_arena_strdup(req->arena, sd_json_str(body, "name"));
+    if (st == SD_OK && sd_json_has(body, "allowed_origins")) {
+        w.allowed_origins = origins_text(req, json_object_get(body, "allowed_origins"), &err);
+        if (w.allowed_origins == NULL)
+            st = SD_E_INVALID;
+    }
+    json_decref(body);
+    if (st == SD_OK) {
+        w.updated_at = sd_clock_wall_ms();
+        st = sd_store_workspace_update(db, &w, &err);
+    }
+    if (st != SD_OK) {
+        api_fail(resp, &err);
+        return;
+    }
+    sd_resp_json(resp, 200, api_workspace_json(&w));
+}

@@ -1,0 +1,918 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: the store: a connection pool over one driver, and every query of
+ * Showdesk in portable SQL.
+ *
+ * Pool: n_conns slots; a slot's connection is opened on first use and kept.
+ * sd_store_get takes a free slot (waiting on a condition variable up to
+ * wait_ms); sd_store_put rolls back any open transaction and frees it. Lock
+ * order: the pool mutex only, never held across a database call.
+ *
+ * Queries: each entity is described once by a column table (name, type,
+ * offset in its model struct). Generic helpers build INSERT, SELECT by id,
+ * UPDATE, DELETE and keyset-paginated lists from it, and copy result cells
+ * back into the struct, so the SQL of every entity has one shape. Column 0 is
+ * always "id", column 1 "workspace_id" (but for workspaces), and every
+ * statement on workspace data has "workspace_id = ?" in its WHERE clause.
+ */
+#include "store/store.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "store/driver.h"
+#include "base/banned.h"
+
+static const struct sd_store_driver *const drivers[] = {&sd_store_pg, &sd_store_sqlite};
+
+struct sd_db {
+    sd_store *store;
+    void *conn;       /* driver state, priv_size bytes */
+    bool is_open;
+    bool is_in_use;
+    bool in_tx;
+};
+
+struct sd_store {
+    const struct sd_store_driver *drv;
+    char *url;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct sd_db *slots;
+    size_t n_slots;
+    size_t n_in_use;
+    uint64_t n_waits;
+    uint64_t n_timeouts;
+    uint64_t wait_ms;
+};
+
+/* ---- pool ------------------------------------------------------------- */
+
+sd_status sd_store_open(const struct sd_store_opts *opts, sd_store **out, struct sd_err *err)
+{
+    const struct sd_store_driver *drv = NULL;
+    for (size_t i = 0; i < SD_ARRAY_LEN(drivers) && drv == NULL; i++)
+        if (drivers[i]->accepts(opts->url))
+            drv = drivers[i];
+    if (drv == NULL)
+        return sd_err_set(err, SD_E_INVALID, "db",
+                          "database URL must be postgres://…, postgresql://… or sqlite:PATH");
+    SD_ASSERT(drv->abi == SD_STORE_DRIVER_ABI);
+    sd_store *s = sd_xcalloc(1, sizeof(*s));
+    s->drv = drv;
+    s->url = sd_xstrdup(opts->url);
+    s->n_slots = opts->n_conns ? opts->n_conns : 4;
+    s->wait_ms = opts->wait_ms ? opts->wait_ms : 5000;
+    s->slots = sd_xcalloc(s->n_slots, sizeof(struct sd_db));
+    for (size_t i = 0; i < s->n_slots; i++) {
+        s->slots[i].store = s;
+        s->slots[i].conn = sd_xcalloc(1, drv->priv_size);
+    }
+    (void)pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t ca;
+    (void)pthread_condattr_init(&ca);
+    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    (void)pthread_cond_init(&s->freed, &ca);
+    (void)pthread_condattr_destroy(&ca);
+    /* The first connection now, so a wrong URL fails at start, not later. */
+    sd_status st = drv->open(s->slots[0].conn, s->url, err);
+    if (st != SD_OK) {
+        sd_store_close(s);
+        return st;
+    }
+    s->slots[0].is_open = true;
+    *out = s;
+    return SD_OK;
+}
+
+void sd_store_close(sd_store *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n_slots; i++) {
+        SD_ASSERT(!s->slots[i].is_in_use);
+        /* A failed open leaves state for close to release, so close every slot
+         * that was tried; drivers accept a never-opened (zeroed) state. */
+        s->drv->close(s->slots[i].conn);
+        free(s->slots[i].conn);
+    }
+    free(s->slots);
+    (void)pthread_mutex_destroy(&s->lock);
+    (void)pthread_cond_destroy(&s->freed);
+    free(s->url);
+    free(s);
+}
+
+const char *sd_store_driver_name(const sd_store *s)
+{
+    return s->drv->name;
+}
+
+sd_status sd_store_get(sd_store *s, sd_db **out, struct sd_err *err)
+{
+    struct timespec deadline;
+    (void)clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += (time_t)(s->wait_ms / 1000);
+    deadline.tv_nsec += (long)(s->wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    struct sd_db *db = NULL;
+    bool waited = false;
+    (void)pthread_mutex_lock(&s->lock);
+    for (;;) {
+        /* Prefer an open connection; open a new one only when none is free. */
+        for (size_t i = 0; i < s->n_slots && db == NULL; i++)
+            if (!s->slots[i].is_in_use && s->slots[i].is_open)
+                db = &s->slots[i];
+        for (size_t i = 0; i < s->n_slots && db == NULL; i++)
+            if (!s->slots[i].is_in_use)
+                db = &s->slots[i];
+        if (db != NULL)
+            break;
+        if (!waited) {
+            waited = true;
+            s->n_waits++;
+        }
+        if (pthread_cond_timedwait(&s->freed, &s->lock, &deadline) != 0) {
+            s->n_timeouts++;
+            (void)pthread_mutex_unlock(&s->lock);
+            return sd_err_set(err, SD_E_AGAIN, NULL,
+                              "no free database connection after %llu ms (raise db_pool)",
+                              (unsigned long long)s->wait_ms);
+        }
+    }
+    db->is_in_use = true;
+    s->n_in_use++;
+    (void)pthread_mutex_unlock(&s->lock);
+
+    if (!db->is_open) {
+        memset(db->conn, 0, s->drv->priv_size);
+        sd_status st = s->drv->open(db->conn, s->url, err);
+        if (st != SD_OK) {
+            s->drv->close(db->conn);
+            memset(db->conn, 0, s->drv->priv_size);
+            sd_store_put(s, db);
+            return st;
+        }
+        db->is_open = true;
+    }
+    *out = db;
+    return SD_OK;
+}
+
+void sd_store_put(sd_store *s, sd_db *db)
+{
+    if (db == NULL)
+        return;
+    if (db->in_tx)
+        sd_store_rollback(db);
+    (void)pthread_mutex_lock(&s->lock);
+    db->is_in_use = false;
+    s->n_in_use--;
+    (void)pthread_cond_signal(&s->freed);
+    (void)pthread_mutex_unlock(&s->lock);
+}
+
+void sd_store_stats(sd_store *s, struct sd_store_stats *out)
+{
+    (void)pthread_mutex_lock(&s->lock);
+    out->n_conns = s->n_slots;
+    out->n_in_use = s->n_in_use;
+    out->n_waits = s->n_waits;
+    out->n_timeouts = s->n_timeouts;
+    (void)pthread_mutex_unlock(&s->lock);
+}
+
+bool sd_store_ping(sd_db *db)
+{
+    return db->store->drv->ping(db->conn);
+}
+
+sd_status sd_store_begin(sd_db *db, struct sd_err *err)
+{
+    sd_status st = db->store->drv->begin(db->conn, err);
+    db->in_tx = st == SD_OK;
+    return st;
+}
+
+sd_status sd_store_commit(sd_db *db, struct sd_err *err)
+{
+    sd_status st = db->store->drv->commit(db->conn, err);
+    if (st == SD_OK)
+        db->in_tx = false;
+    return st;
+}
+
+void sd_store_rollback(sd_db *db)
+{
+    (void)db->store->drv->rollback(db->conn, NULL);
+    db->in_tx = false;
+}
+
+/* For migrate.c: the driver and its connection state. */
+sd_status sd__store_exec_script(sd_db *db, const char *sql, struct sd_err *err);
+sd_status sd__store_exec_script(sd_db *db, const char *sql, struct sd_err *err)
+{
+    return db->store->drv->exec_script(db->conn, sql, err);
+}
+
+sd_status sd__store_migration_lock(sd_db *db, bool lock, struct sd_err *err);
+sd_status sd__store_migration_lock(sd_db *db, bool lock, struct sd_err *err)
+{
+    if (lock)
+        return db->store->drv->migration_lock(db->conn, err);
+    db->store->drv->migration_unlock(db->conn);
+    return SD_OK;
+}
+
+sd_status sd__store_query(sd_db *db, sd_arena *a, const char *sql, const struct sd_db_val *params,
+                          size_t n_params, struct sd_db_rows *out, struct sd_err *err);
+sd_status sd__store_query(sd_db *db, sd_arena *a, const char *sql, const struct sd_db_val *params,
+                          size_t n_params, struct sd_db_rows *out, struct sd_err *err)
+{
+    return db->store->drv->query(db->conn, a, sql, params, n_params, out, err);
+}
+
+/* ---- entities --------------------------------------------------------- */
+
+enum coltype { C_TEXT, C_INT, C_BOOL, C_TIME };
+
+struct col {
+    const char *name;
+    enum coltype type;
+    size_t off;
+};
+
+struct entity {
+    const char *table;
+    const char *what;      /* for messages: "ticket" */
+    const char *conflict;  /* message for a unique violation */
+    const struct col *cols;
+    size_t n_cols;
+    size_t size;           /* sizeof the model struct */
+    bool has_ws;           /* column 1 is workspace_id */
+    size_t n_fixed;        /* leading columns an UPDATE leaves alone */
+};
+
+#define COL(T, f, t) {#f, t, offsetof(T, f)}
+
+static const struct col workspace_cols[] = {
+    COL(struct sd_workspace, id, C_TEXT),
+    COL(struct sd_workspace, created_at, C_INT),
+    COL(struct sd_workspace, name, C_TEXT),
+    COL(struct sd_workspace, allowed_origins, C_TEXT),
+    COL(struct sd_workspace, settings, C_TEXT),
+    COL(struct sd_workspace, updated_at, C_INT),
+};
+static const struct entity workspace_ent = {"workspaces", "workspace", "a workspace with this id exists",
+                                            workspace_cols, SD_ARRAY_LEN(workspace_cols),
+                                            sizeof(struct sd_workspace), false, 2};
+
+static const struct col agent_cols[] = {
+    COL(struct sd_agent, id, C_TEXT),
+    COL(struct sd_agent, workspace_id, C_TEXT),
+    COL(struct sd_agent, created_at, C_INT),
+    COL(struct sd_agent, email, C_TEXT),
+    COL(struct sd_agent, name, C_TEXT),
+    COL(struct sd_agent, role, C_TEXT),
+    COL(struct sd_agent, password_hash, C_TEXT),
+    COL(struct sd_agent, updated_at, C_INT),
+};
+static const struct entity agent_ent = {"agents", "agent",
+                                        "an agent with this email already exists in the workspace",
+                                        agent_cols, SD_ARRAY_LEN(agent_cols),
+                                        sizeof(struct sd_agent), true, 3};
+
+static const struct col customer_cols[] = {
+    COL(struct sd_customer, id, C_TEXT),
+    COL(struct sd_customer, workspace_id, C_TEXT),
+    COL(struct sd_customer, created_at, C_INT),
+    COL(struct sd_customer, external_id, C_TEXT),
+    COL(struct sd_customer, email, C_TEXT),
+    COL(struct sd_customer, name, C_TEXT),
+    COL(struct sd_customer, plan, C_TEXT),
+    COL(struct sd_customer, updated_at, C_INT),
+};
+static const struct entity customer_ent = {
+    "customers", "customer", "a customer with this email or external_id already exists",
+    customer_cols, SD_ARRAY_LEN(customer_cols), sizeof(struct sd_customer), true, 3};
+
+static const struct col key_cols[] = {
+    COL(struct sd_api_key, id, C_TEXT),
+    COL(struct sd_api_key, workspace_id, C_TEXT),
+    COL(struct sd_api_key, created_at, C_INT),
+    COL(struct sd_api_key, kind, C_TEXT),
+    COL(struct sd_api_key, name, C_TEXT),
+    COL(struct sd_api_key, prefix, C_TEXT),
+    COL(struct sd_api_key, key_hash, C_TEXT),
+    COL(struct sd_api_key, last_used_at, C_TIME),
+    COL(struct sd_api_key, revoked_at, C_TIME),
+};
+static const struct entity key_ent = {"api_keys", "key", "this key already exists", key_cols,
+                                      SD_ARRAY_LEN(key_cols), sizeof(struct sd_api_key), true, 3};
+
+static const struct col session_cols[] = {
+    COL(struct sd_session, id, C_TEXT),
+    COL(struct sd_session, workspace_id, C_TEXT),
+    COL(struct sd_session, created_at, C_INT),
+    COL(struct sd_session, agent_id, C_TEXT),
+    COL(struct sd_session, token_hash, C_TEXT),
+    COL(struct sd_session, csrf_token, C_TEXT),
+    COL(struct sd_session, expires_at, C_INT),
+};
+static const struct entity session_ent = {"sessions", "session", "this session already exists",
+                                          session_cols, SD_ARRAY_LEN(session_cols),
+                                          sizeof(struct sd_session), true, 3};
+
+static const struct col ticket_cols[] = {
+    COL(struct sd_ticket, id, C_TEXT),
+    COL(struct sd_ticket, workspace_id, C_TEXT),
+    COL(struct sd_ticket, created_at, C_INT),
+    COL(struct sd_ticket, subject, C_TEXT),
+    COL(struct sd_ticket, status, C_TEXT),
+    COL(struct sd_ticket, channel, C_TEXT),
+    COL(struct sd_ticket, priority, C_TEXT),
+    COL(struct sd_ticket, category, C_TEXT),
+    COL(struct sd_ticket, urgency, C_TEXT),
+    COL(struct sd_ticket, product_area, C_TEXT),
+    COL(struct sd_ticket, sentiment, C_TEXT),
+    COL(struct sd_ticket, assignee_id, C_TEXT),
+    COL(struct sd_ticket, customer_id, C_TEXT),
+    COL(struct sd_ticket, context, C_TEXT),
+    COL(struct sd_ticket, updated_at, C_INT),
+    COL(struct sd_ticket, first_response_at, C_TIME),
+    COL(struct sd_ticket, resolved_at, C_TIME),
+};
+static const struct entity ticket_ent = {"tickets", "ticket", "this ticket already exists",
+                                         ticket_cols, SD_ARRAY_LEN(ticket_cols),
+                                         sizeof(struct sd_ticket), true, 3};
+
+static const struct col message_cols[] = {
+    COL(struct sd_message, id, C_TEXT),
+    COL(struct sd_message, workspace_id, C_TEXT),
+    COL(struct sd_message, created_at, C_INT),
+    COL(struct sd_message, ticket_id, C_TEXT),
+    COL(struct sd_message, author_type, C_TEXT),
+    COL(struct sd_message, author_id, C_TEXT),
+    COL(struct sd_message, body, C_TEXT),
+    COL(struct sd_message, is_internal, C_BOOL),
+};
+static const struct entity message_ent = {"messages", "message", "this message already exists",
+                                          message_cols, SD_ARRAY_LEN(message_cols),
+                                          sizeof(struct sd_message), true, 3};
+
+static const struct col activity_cols[] = {
+    COL(struct sd_activity, id, C_TEXT),
+    COL(struct sd_activity, workspace_id, C_TEXT),
+    COL(struct sd_activity, created_at, C_INT),
+    COL(struct sd_activity, ticket_id, C_TEXT),
+    COL(struct sd_activity, actor_type, C_TEXT),
+    COL(struct sd_activity, actor_id, C_TEXT),
+    COL(struct sd_activity, action, C_TEXT),
+    COL(struct sd_activity, detail, C_TEXT),
+};
+static const struct entity activity_ent = {"activity", "activity", "this activity already exists",
+                                           activity_cols, SD_ARRAY_LEN(activity_cols),
+                                           sizeof(struct sd_activity), true, 3};
+
+#define SQL_MAX 2048
+
+static struct sd_db_val get_val(const void *obj, const struct col *c)
+{
+    const char *base = obj;
+    switch (c->type) {
+    case C_TEXT: {
+        const char *s = *(const char *const *)(const void *)(base + c->off);
+        return s ? SD_DB_TEXT_C(s) : SD_DB_NULLV;
+    }
+    case C_INT:
+        return SD_DB_I64(*(const int64_t *)(const void *)(base + c->off));
+    case C_TIME: {
+        int64_t v = *(const int64_t *)(const void *)(base + c->off);
+        return v ? SD_DB_I64(v) : SD_DB_NULLV;
+    }
+    case C_BOOL:
+        return SD_DB_I64(*(const bool *)(const void *)(base + c->off) ? 1 : 0);
+    }
+    return SD_DB_NULLV;
+}
+
+static void set_val(void *obj, const struct col *c, const char *cell)
+{
+    char *base = obj;
+    switch (c->type) {
+    case C_TEXT:
+        *(const char **)(void *)(base + c->off) = cell;
+        return;
+    case C_INT:
+    case C_TIME:
+        *(int64_t *)(void *)(base + c->off) = cell ? strtoll(cell, NULL, 10) : 0;
+        return;
+    case C_BOOL:
+        /* SQLite gives "1", PostgreSQL an integer column's "1" as well. */
+        *(bool *)(void *)(base + c->off) = cell && cell[0] != '0';
+        return;
+    }
+}
+
+/* "c1, c2, …" of an entity. */
+static void col_list(const struct entity *e, struct sd_buf *b)
+{
+    for (size_t i = 0; i < e->n_cols; i++)
+        SD_ASSERT(sd_buf_printf(b, "%s%s", i ? ", " : "", e->cols[i].name) == SD_OK);
+}
+
+/* Copies the rows of @r into a new arena array of @e's structs. */
+static void *to_structs(sd_arena *a, const struct entity *e, const struct sd_db_rows *r)
+{
+    char *arr = sd_arena_alloc(a, (r->n_rows ? r->n_rows : 1) * e->size);
+    SD_ASSERT(r->n_rows == 0 || r->n_cols == e->n_cols);
+    for (size_t i = 0; i < r->n_rows; i++)
+        for (size_t c = 0; c < e->n_cols; c++)
+            set_val(arr + i * e->size, &e->cols[c], r->cells[i * r->n_cols + c]);
+    return arr;
+}
+
+static sd_status query(sd_db *db, sd_arena *a, const char *sql, const struct sd_db_val *p,
+                       size_t n, struct sd_db_rows *out, struct sd_err *err)
+{
+    return db->store->drv->query(db->conn, a, sql, p, n, out, err);
+}
+
+/* Runs a statement that returns no rows, with a scratch arena. */
+static sd_status exec(sd_db *db, const char *sql, const struct sd_db_val *p, size_t n,
+                      int64_t *n_changed, struct sd_err *err)
+{
+    sd_arena *a = sd_arena_new();
+    struct sd_db_rows r;
+    sd_status st = query(db, a, sql, p, n, &r, err);
+    if (st == SD_OK && n_changed != NULL)
+        *n_changed = r.n_changed;
+    sd_arena_free(a);
+    return st;
+}
+
+static sd_status not_found(const struct entity *e, const char *id, struct sd_err *err)
+{
+    return sd_err_set(err, SD_E_NOT_FOUND, "id", "%s '%.60s' not found", e->what, id);
+}
+
+static sd_status ent_insert(sd_db *db, const struct entity *e, const void *obj, struct sd_err *err)
+{
+    struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
+    struct sd_db_val vals[24];
+    SD_ASSERT(e->n_cols <= SD_ARRAY_LEN(vals));
+    SD_ASSERT(sd_buf_printf(&sql, "INSERT INTO %s (", e->table) == SD_OK);
+    col_list(e, &sql);
+    SD_ASSERT(sd_buf_puts(&sql, ") VALUES (") == SD_OK);
+    for (size_t i = 0; i < e->n_cols; i++) {
+        SD_ASSERT(sd_buf_puts(&sql, i ? ", ?" : "?") == SD_OK);
+        vals[i] = get_val(obj, &e->cols[i]);
+    }
+    SD_ASSERT(sd_buf_puts(&sql, ")") == SD_OK);
+    sd_status st = exec(db, sd_buf_cstr(&sql), vals, e->n_cols, NULL, err);
+    sd_buf_release(&sql);
+    if (st == SD_E_CONFLICT) {
+        /* Tell a missing referenced row from a duplicate for the caller. */
+        bool is_fk = err != NULL && (strstr(err->msg, "FOREIGN KEY") || strstr(err->msg, "foreign key"));
+        return sd_err_set(err, SD_E_CONFLICT, NULL, "%s",
+                          is_fk ? "a referenced object does not exist" : e->conflict);
+    }
+    return st;
+}
+
+/* Selects rows of @e matching @where (with @p) ordered by @order, at most @limit. */
+static sd_status ent_select(sd_db *db, sd_arena *a, const struct entity *e, const char *where,
+                            const struct sd_db_val *p, size_t n, const char *order, size_t limit,
+                            void **out, size_t *n_out, struct sd_err *err)
+{
+    struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
+    struct sd_db_rows r;
+    SD_ASSERT(sd_buf_puts(&sql, "SELECT ") == SD_OK);
+    col_list(e, &sql);
+    SD_ASSERT(sd_buf_printf(&sql, " FROM %s WHERE %s", e->table, where) == SD_OK);
+    if (order != NULL)
+        SD_ASSERT(sd_buf_printf(&sql, " ORDER BY %s", order) == SD_OK);
+    SD_ASSERT(sd_buf_printf(&sql, " LIMIT %zu", limit) == SD_OK);
+    sd_status st = query(db, a, sd_buf_cstr(&sql), p, n, &r, err);
+    sd_buf_release(&sql);
+    if (st != SD_OK)
+        return st;
+    *out = to_structs(a, e, &r);
+    *n_out = r.n_rows;
+    return SD_OK;
+}
+
+static sd_status ent_get(sd_db *db, sd_arena *a, const struct entity *e, const char *ws,
+                         const char *id, void *out, struct sd_err *err)
+{
+    void *rows = NULL;
+    size_t n = 0;
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(id), ws ? SD_DB_TEXT_C(ws) : SD_DB_NULLV};
+    sd_status st = ent_select(db, a, e, e->has_ws ? "id = ? AND workspace_id = ?" : "id = ?", p,
+                              e->has_ws ? 2 : 1, NULL, 1, &rows, &n, err);
+    if (st != SD_OK)
+        return st;
+    if (n == 0)
+        return not_found(e, id, err);
+    memcpy(out, rows, e->size);
+    return SD_OK;
+}
+
+static sd_status ent_update(sd_db *db, const struct entity *e, const void *obj, struct sd_err *err)
+{
+    struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
+    struct sd_db_val vals[26];
+    size_t n = 0;
+    SD_ASSERT(sd_buf_printf(&sql, "UPDATE %s SET ", e->table) == SD_OK);
+    for (size_t i = e->n_fixed; i < e->n_cols; i++) {
+        SD_ASSERT(sd_buf_printf(&sql, "%s%s = ?", i > e->n_fixed ? ", " : "", e->cols[i].name) ==
+                  SD_OK);
+        vals[n++] = get_val(obj, &e->cols[i]);
+    }
+    SD_ASSERT(sd_buf_puts(&sql, " WHERE id = ?") == SD_OK);
+    vals[n++] = get_val(obj, &e->cols[0]);
+    if (e->has_ws) {
+        SD_ASSERT(sd_buf_puts(&sql, " AND workspace_id = ?") == SD_OK);
+        vals[n++] = get_val(obj, &e->cols[1]);
+    }
+    int64_t changed = 0;
+    sd_status st = exec(db, sd_buf_cstr(&sql), vals, n, &changed, err);
+    sd_buf_release(&sql);
+    if (st == SD_E_CONFLICT)
+        return sd_err_set(err, SD_E_CONFLICT, NULL, "%s", e->conflict);
+    if (st == SD_OK && changed == 0)
+        return not_found(e, *(const char *const *)obj, err);
+    return st;
+}
+
+static sd_status ent_delete(sd_db *db, const struct entity *e, const char *ws, const char *id,
+                            struct sd_err *err)
+{
+    char sql[128];
+    (void)snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ? AND workspace_id = ?", e->table);
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(id), SD_DB_TEXT_C(ws)};
+    int64_t changed = 0;
+    sd_status st = exec(db, sql, p, 2, &changed, err);
+    if (st == SD_OK && changed == 0)
+        return not_found(e, id, err);
+    return st;
+}
+
+/* Rows of a workspace (and optionally one ticket) after @after_id, oldest first. */
+static sd_status ent_page(sd_db *db, sd_arena *a, const struct entity *e, const char *ws,
+                          const char *extra_where, const char *extra_val, const char *after_id,
+                          size_t limit, void **out, size_t *n_out, struct sd_err *err)
+{
+    char where[256];
+    struct sd_db_val p[3];
+    size_t n = 0;
+    p[n++] = SD_DB_TEXT_C(ws);
+    if (extra_where != NULL)
+        p[n++] = SD_DB_TEXT_C(extra_val);
+    if (after_id != NULL)
+        p[n++] = SD_DB_TEXT_C(after_id);
+    (void)snprintf(where, sizeof(where), "workspace_id = ?%s%s%s", extra_where ? " AND " : "",
+                   extra_where ? extra_where : "", after_id ? " AND id > ?" : "");
+    return ent_select(db, a, e, where, p, n, "id", limit, out, n_out, err);
+}
+
+/* ---- workspaces --------------------------------------------------------- */
+
+sd_status sd_store_workspace_insert(sd_db *db, const struct sd_workspace *w, struct sd_err *err)
+{
+    return ent_insert(db, &workspace_ent, w, err);
+}
+
+sd_status sd_store_workspace_get(sd_db *db, sd_arena *a, const char *id, struct sd_workspace *out,
+                                 struct sd_err *err)
+{
+    return ent_get(db, a, &workspace_ent, NULL, id, out, err);
+}
+
+sd_status sd_store_workspace_update(sd_db *db, const struct sd_workspace *w, struct sd_err *err)
+{
+    return ent_update(db, &workspace_ent, w, err);
+}
+
+sd_status sd_store_workspace_list(sd_db *db, sd_arena *a, size_t limit, struct sd_workspace **out,
+                                  size_t *n_out, struct sd_err *err)
+{
+    return ent_select(db, a, &workspace_ent, "1 = 1", NULL, 0, "id", limit, (void **)out, n_out,
+                      err);
+}
+
+/* ---- agents ------------------------------------------------------------- */
+
+sd_status sd_store_agent_insert(sd_db *db, const struct sd_agent *ag, struct sd_err *err)
+{
+    return ent_insert(db, &agent_ent, ag, err);
+}
+
+sd_status sd_store_agent_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                             struct sd_agent *out, struct sd_err *err)
+{
+    return ent_get(db, a, &agent_ent, ws_id, id, out, err);
+}
+
+sd_status sd_store_agent_update(sd_db *db, const struct sd_agent *ag, struct sd_err *err)
+{
+    return ent_update(db, &agent_ent, ag, err);
+}
+
+sd_status sd_store_agent_delete(sd_db *db, const char *ws_id, const char *id, struct sd_err *err)
+{
+    return ent_delete(db, &agent_ent, ws_id, id, err);
+}
+
+sd_status sd_store_agent_list(sd_db *db, sd_arena *a, const char *ws_id, const char *after_id,
+                              size_t limit, struct sd_agent **out, size_t *n_out,
+                              struct sd_err *err)
+{
+    return ent_page(db, a, &agent_ent, ws_id, NULL, NULL, after_id, limit, (void **)out, n_out,
+                    err);
+}
+
+sd_status sd_store_agent_find_email(sd_db *db, sd_arena *a, const char *email, size_t limit,
+                                    struct sd_agent **out, size_t *n_out, struct sd_err *err)
+{
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(email)};
+    return ent_select(db, a, &agent_ent, "email = ?", p, 1, "id", limit, (void **)out, n_out,
+                      err);
+}
+
+sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id, int64_t *out,
+                                      struct sd_err *err)
+{
+    sd_arena *a = sd_arena_new();
+    struct sd_db_rows r;
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(ws_id)};
+    sd_status st = query(db, a,
+                         "SELECT COUNT(*) FROM agents WHERE workspace_id = ? AND role = 'admin'", p,
+                         1, &r, err);
+    if (st == SD_OK)
+        *out = r.n_rows == 1 && r.cells[0] ? strtoll(r.cells[0], NULL, 10) : 0;
+    sd_arena_free(a);
+    return st;
+}
+
+/* ---- customers ---------------------------------------------------------- */
+
+sd_status sd_store_customer_insert(sd_db *db, const struct sd_customer *c, struct sd_err *err)
+{
+    return ent_insert(db, &customer_ent, c, err);
+}
+
+sd_status sd_store_customer_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                                struct sd_customer *out, struct sd_err *err)
+{
+    return ent_get(db, a, &customer_ent, ws_id, id, out, err);
+}
+
+sd_status sd_store_customer_find(sd_db *db, sd_arena *a, const char *ws_id,
+                                 const char *external_id, const char *email,
+                                 struct sd_customer *out, struct sd_err *err)
+{
+    void *rows = NULL;
+    size_t n = 0;
+    const char *key = external_id ? external_id : email;
+    if (key == NULL)
+        return sd_err_set(err, SD_E_NOT_FOUND, "customer", "customer not found");
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(ws_id), SD_DB_TEXT_C(key)};
+    sd_status st = ent_select(db, a, &customer_ent,
+                              external_id ? "workspace_id = ? AND external_id = ?"
+                                          : "workspace_id = ? AND email = ?",
+                              p, 2, NULL, 1, &rows, &n, err);
+    if (st != SD_OK)
+        return st;
+    if (n == 0)
+        return sd_err_set(err, SD_E_NOT_FOUND, "customer", "customer '%.60s' not found", key);
+    memcpy(out, rows, sizeof(*out));
+    return SD_OK;
+}
+
+sd_status sd_store_customer_update(sd_db *db, const struct sd_customer *c, struct sd_err *err)
+{
+    return ent_update(db, &customer_ent, c, err);
+}
+
+sd_status sd_store_customer_delete(sd_db *db, const char *ws_id, const char *id,
+                                   struct sd_err *err)
+{
+    return ent_delete(db, &customer_ent, ws_id, id, err);
+}
+
+sd_status sd_store_customer_list(sd_db *db, sd_arena *a, const char *ws_id, const char *after_id,
+                                 size_t limit, struct sd_customer **out, size_t *n_out,
+                                 struct sd_err *err)
+{
+    return ent_page(db, a, &customer_ent, ws_id, NULL, NULL, after_id, limit, (void **)out, n_out,
+                    err);
+}
+
+/* ---- API keys ----------------------------------------------------------- */
+
+sd_status sd_store_key_insert(sd_db *db, const struct sd_api_key *k, struct sd_err *err)
+{
+    return ent_insert(db, &key_ent, k, err);
+}
+
+sd_status sd_store_key_find_hash(sd_db *db, sd_arena *a, const char *key_hash,
+                                 struct sd_api_key *out, struct sd_err *err)
+{
+    void *rows = NULL;
+    size_t n = 0;
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(key_hash)};
+    sd_status st = ent_select(db, a, &key_ent, "key_hash = ? AND revoked_at IS NULL", p, 1, NULL,
+                              1, &rows, &n, err);
+    if (st != SD_OK)
+        return st;
+    if (n == 0)
+        return sd_err_set(err, SD_E_NOT_FOUND, NULL, "key not found");
+    memcpy(out, rows, sizeof(*out));
+    return SD_OK;
+}
+
+sd_status sd_store_key_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                           struct sd_api_key *out, struct sd_err *err)
+{
+    return ent_get(db, a, &key_ent, ws_id, id, out, err);
+}
+
+sd_status sd_store_key_revoke(sd_db *db, const char *ws_id, const char *id, int64_t now_ms,
+                              struct sd_err *err)
+{
+    struct sd_db_val p[3] = {SD_DB_I64(now_ms), SD_DB_TEXT_C(id), SD_DB_TEXT_C(ws_id)};
+    int64_t changed = 0;
+    sd_status st = exec(db,
+                        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND workspace_id = ? "
+                        "AND revoked_at IS NULL",
+                        p, 3, &changed, err);
+    if (st == SD_OK && changed == 0)
+        return not_found(&key_ent, id, err);
+    return st;
+}
+
+sd_status sd_store_key_touch(sd_db *db, const char *id, int64_t now_ms, struct sd_err *err)
+{
+    struct sd_db_val p[2] = {SD_DB_I64(now_ms), SD_DB_TEXT_C(id)};
+    return exec(db, "UPDATE api_keys SET last_used_at = ? WHERE id = ?", p, 2, NULL, err);
+}
+
+sd_status sd_store_key_list(sd_db *db, sd_arena *a, const char *ws_id, const char *after_id,
+                            size_t limit, struct sd_api_key **out, size_t *n_out,
+                            struct sd_err *err)
+{
+    return ent_page(db, a, &key_ent, ws_id, NULL, NULL, after_id, limit, (void **)out, n_out, err);
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+sd_status sd_store_session_insert(sd_db *db, const struct sd_session *se, struct sd_err *err)
+{
+    return ent_insert(db, &session_ent, se, err);
+}
+
+sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a, const char *token_hash,
+                                     int64_t now_ms, struct sd_session *out, struct sd_err *err)
+{
+    void *rows = NULL;
+    size_t n = 0;
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(token_hash), SD_DB_I64(now_ms)};
+    sd_status st = ent_select(db, a, &session_ent, "token_hash = ? AND expires_at > ?", p, 2, NULL,
+                              1, &rows, &n, err);
+    if (st != SD_OK)
+        return st;
+    if (n == 0)
+        return sd_err_set(err, SD_E_NOT_FOUND, NULL, "session not found or expired");
+    memcpy(out, rows, sizeof(*out));
+    return SD_OK;
+}
+
+sd_status sd_store_session_delete(sd_db *db, const char *id, struct sd_err *err)
+{
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(id)};
+    return exec(db, "DELETE FROM sessions WHERE id = ?", p, 1, NULL, err);
+}
+
+sd_status sd_store_session_delete_agent(sd_db *db, const char *ws_id, const char *agent_id,
+                                        struct sd_err *err)
+{
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(ws_id), SD_DB_TEXT_C(agent_id)};
+    return exec(db, "DELETE FROM sessions WHERE workspace_id = ? AND agent_id = ?", p, 2, NULL,
+                err);
+}
+
+/* ---- tickets ------------------------------------------------------------ */
+
+sd_status sd_store_ticket_insert(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
+{
+    return ent_insert(db, &ticket_ent, t, err);
+}
+
+sd_status sd_store_ticket_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                              struct sd_ticket *out, struct sd_err *err)
+{
+    return ent_get(db, a, &ticket_ent, ws_id, id, out, err);
+}
+
+sd_status sd_store_ticket_update(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
+{
+    return ent_update(db, &ticket_ent, t, err);
+}
+
+sd_status sd_store_ticket_delete(sd_db *db, const char *ws_id, const char *id, struct sd_err *err)
+{
+    return ent_delete(db, &ticket_ent, ws_id, id, err);
+}
+
+sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char *ws_id,
+                               const struct sd_ticket_filter *f, struct sd_ticket **out,
+                               size_t *n_out, bool *has_more_out, struct sd_err *err)
+{
+    struct sd_buf where = SD_BUF_INIT(1024);
+    struct sd_db_val p[12];
+    size_t n = 0;
+    const struct {
+        const char *col;
+        const char *val;
+    } eq[] = {{"status", f->status},   {"category", f->category},
+              {"urgency", f->urgency}, {"channel", f->channel},
+              {"customer_id", f->customer_id}};
+    SD_ASSERT(sd_buf_puts(&where, "workspace_id = ?") == SD_OK);
+    p[n++] = SD_DB_TEXT_C(ws_id);
+    for (size_t i = 0; i < SD_ARRAY_LEN(eq); i++) {
+        if (eq[i].val == NULL)
+            continue;
+        SD_ASSERT(sd_buf_printf(&where, " AND %s = ?", eq[i].col) == SD_OK);
+        p[n++] = SD_DB_TEXT_C(eq[i].val);
+    }
+    if (f->assignee_id != NULL && strcmp(f->assignee_id, "none") == 0) {
+        SD_ASSERT(sd_buf_puts(&where, " AND assignee_id IS NULL") == SD_OK);
+    } else if (f->assignee_id != NULL) {
+        SD_ASSERT(sd_buf_puts(&where, " AND assignee_id = ?") == SD_OK);
+        p[n++] = SD_DB_TEXT_C(f->assignee_id);
+    }
+    const char *key = f->sort == SD_SORT_UPDATED ? "updated_at" : "created_at";
+    const char *cmp = f->is_ascending ? ">" : "<";
+    if (f->has_cursor) {
+        SD_ASSERT(sd_buf_printf(&where, " AND (%s %s ? OR (%s = ? AND id %s ?))", key, cmp, key,
+                                cmp) == SD_OK);
+        p[n++] = SD_DB_I64(f->cursor_key);
+        p[n++] = SD_DB_I64(f->cursor_key);
+        p[n++] = SD_DB_TEXT_C(f->cursor_id);
+    }
+    char order[64];
+    const char *dir = f->is_ascending ? "ASC" : "DESC";
+    (void)snprintf(order, sizeof(order), "%s %s, id %s", key, dir, dir);
+    size_t limit = f->limit ? f->limit : 25;
+    void *rows = NULL;
+    size_t got = 0;
+    sd_status st = ent_select(db, a, &ticket_ent, sd_buf_cstr(&where), p, n, order, limit + 1,
+                              &rows, &got, err);
+    sd_buf_release(&where);
+    if (st != SD_OK)
+        return st;
+    *has_more_out = got > limit;
+    *n_out = got > limit ? limit : got;
+    *out = rows;
+    return SD_OK;
+}
+
+/* ---- messages and activity ---------------------------------------------- */
+
+sd_status sd_store_message_insert(sd_db *db, const struct sd_message *m, struct sd_err *err)
+{
+    return ent_insert(db, &message_ent, m, err);
+}
+
+sd_status sd_store_message_list(sd_db *db, sd_arena *a, const char *ws_id, const char *ticket_id,
+                                bool include_internal, const char *after_id, size_t limit,
+                                struct sd_message **out, size_t *n_out, struct sd_err *err)
+{
+    return ent_page(db, a, &message_ent, ws_id,
+                    include_internal ? "ticket_id = ?" : "ticket_id = ? AND is_internal = 0",
+                    ticket_id, after_id, limit, (void **)out, n_out, err);
+}
+
+sd_status sd_store_activity_insert(sd_db *db, const struct sd_activity *ev, struct sd_err *err)
+{
+    return ent_insert(db, &activity_ent, ev, err);
+}
+
+sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const char *ws_id, const char *ticket_id,
+                                 const char *after_id, size_t limit, struct sd_activity **out,
+                                 size_t *n_out, struct sd_err *err)
+{
+    return ent_page(db, a, &activity_ent, ws_id, "ticket_id = ?", ticket_id, after_id, limit,
+                    (void **)out, n_out, err);
+}
