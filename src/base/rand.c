@@ -3,6 +3,7 @@
 #include "base/rand.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -47,13 +48,31 @@ static size_t encode(const unsigned char *in, size_t n, char *out)
     return o;
 }
 
+/* The last id made in this process, so ids made within one millisecond still
+ * sort in the order they were made (ULID's monotonic mode). */
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t last_ms;
+static unsigned char last_rand[10];
+
 void sd_id_new(const char *prefix, char out[SD_ID_MAX])
 {
     unsigned char raw[16];
     uint64_t ms = (uint64_t)sd_clock_wall_ms();
+    (void)pthread_mutex_lock(&last_lock);
+    if (ms <= last_ms) {
+        /* Same millisecond (or the clock stepped back): the previous random
+         * part plus one, carrying; 80 bits do not run out. */
+        ms = last_ms;
+        for (int i = 9; i >= 0 && ++last_rand[i] == 0; i--)
+            ;
+    } else {
+        last_ms = ms;
+        sd_rand_bytes(last_rand, sizeof(last_rand));
+    }
+    memcpy(raw + 6, last_rand, sizeof(last_rand));
+    (void)pthread_mutex_unlock(&last_lock);
     for (int i = 0; i < 6; i++)
         raw[i] = (unsigned char)(ms >> (8 * (5 - i)));
-    sd_rand_bytes(raw + 6, 10);
     /* 128 bits as 26 base32 characters: the first carries the top 3 bits. */
     char body[27];
     int o = 0;

@@ -6,7 +6,8 @@
  * unpredictable. Ids are time-ordered, ULID-like: 48 bits of milliseconds
  * then 80 random bits, in lowercase Crockford base32, behind a type prefix
  * ("tkt_01jd…"), so that ordering by id is ordering by creation time and a
- * glance tells what an id names. MT safe.
+ * glance tells what an id names. Within one process, ids made in the same
+ * millisecond still sort in the order they were made. MT safe.
  */
 #ifndef SD_BASE_RAND_H
 #define SD_BASE_RAND_H

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * Conformance suite of the store interface (src/store/store.h). The same
+ * program runs once per driver: SQLite on a temporary file, and PostgreSQL on
+ * the server whose URL is in SHOWDESK_TEST_PG_URL (scripts/test.sh starts
+ * one). Every run starts from an empty database: a fresh SQLite file, or on
+ * PostgreSQL a fresh database created for the run.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/rand.h"
+#include "store/store.h"
+
+static char url[1024];
+static sd_store *store;
+static sd_db *db;
+static sd_arena *arena;
+static char ws_a[SD_ID_MAX], ws_b[SD_ID_MAX];
+
+static void must(sd_status st, const struct sd_err *err)
+{
+    if (st != SD_OK)
+        fail_msg("store call failed: %s (%s)", sd_status_name(st), err->msg);
+}
+
+static void make_ws(char id[SD_ID_MAX], const char *name)
+{
+    struct sd_err err = SD_ERR_INIT;
+    sd_id_new("ws", id);
+    struct sd_workspace w = {id, name, "[]", "{}", 1000, 1000};
+    must(sd_store_workspace_insert(db, &w, &err), &err);
+}
+
+static struct sd_ticket ticket(const char *ws, char id[SD_ID_MAX], int64_t created)
+{
+    sd_id_new("tkt", id);
+    struct sd_ticket t = {.id = id,
+                          .workspace_id = ws,
+                          .subject = "subject",
+                          .status = "new",
+                          .channel = "text",
+                          .priority = "normal",
+                          .context = "{}",
+                          .created_at = created,
+                          .updated_at = created};
+    return t;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    struct sd_store_opts opts = {.url = url, .n_conns = 3, .wait_ms = 200};
+    must(sd_store_open(&opts, &store, &err), &err);
+    must(sd_store_get(store, &db, &err), &err);
+    int n = 0;
+    must(sd_store_migrate(db, &n, &err), &err);
+    arena = sd_arena_new();
+    make_ws(ws_a, "A");
+    make_ws(ws_b, "B");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sd_store_put(store, db);
+    sd_store_close(store);
+    sd_arena_free(arena);
+    return 0;
+}
+
+static void test_migrate_idempotent(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    int n = -1, v = 0;
+    must(sd_store_migrate(db, &n, &err), &err);
+    assert_int_equal(n, 0);
+    must(sd_store_schema_version(db, &v, &err), &err);
+    assert_true(v >= 1);
+    assert_true(sd_store_ping(db));
+}
+
+static void test_workspaces(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    struct sd_workspace w;
+    must(sd_store_workspace_get(db, arena, ws_a, &w, &err), &err);
+    assert_string_equal(w.name, "A");
+    assert_string_equal(w.allowed_origins, "[]");
+    w.name = "A renamed \xe2\x9c\x93 'quoted' \"double\"; DROP TABLE workspaces; --";
+    w.updated_at = 2000;
+    must(sd_store_workspace_update(db, &w, &err), &err);
+    must(sd_store_workspace_get(db, arena, ws_a, &w, &err), &err);
+    assert_string_equal(w.name,
+                        "A renamed \xe2\x9c\x93 'quoted' \"double\"; DROP TABLE workspaces; --");
+    assert_int_equal(w.created_at, 1000);
+    assert_int_equal(w.updated_at, 2000);
+    struct sd_workspace *all = NULL;
+    size_t n = 0;
+    must(sd_store_workspace_list(db, arena, 10, &all, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_int_equal(sd_store_workspace_get(db, arena, "ws_nope", &w, &err), SD_E_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "ws_nope"));
+}
+
+static void test_agents(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char id[SD_ID_MAX], id2[SD_ID_MAX];
+    sd_id_new("agt", id);
+    struct sd_agent ag = {id, ws_a, "ann@example.com", "Ann", "admin", "$hash", 1, 1};
+    must(sd_store_agent_insert(db, &ag, &err), &err);
+    sd_id_new("agt", id2);
+    struct sd_agent dup = {id2, ws_a, "ann@example.com", "Other", "agent", "$h", 1, 1};
+    assert_int_equal(sd_store_agent_insert(db, &dup, &err), SD_E_CONFLICT);
+    assert_non_null(strstr(err.msg, "email"));
+    /* The same email in another workspace is another agent. */
+    dup.workspace_id = ws_b;
+    must(sd_store_agent_insert(db, &dup, &err), &err);
+    struct sd_agent *found = NULL;
+    size_t n = 0;
+    must(sd_store_agent_find_email(db, arena, "ann@example.com", 10, &found, &n, &err), &err);
+    assert_int_equal(n, 2);
+    int64_t admins = 0;
+    must(sd_store_agent_count_admins(db, ws_a, &admins, &err), &err);
+    assert_int_equal(admins, 1);
+    must(sd_store_agent_count_admins(db, ws_b, &admins, &err), &err);
+    assert_int_equal(admins, 0);
+
+    struct sd_agent got;
+    must(sd_store_agent_get(db, arena, ws_a, id, &got, &err), &err);
+    assert_string_equal(got.name, "Ann");
+    assert_string_equal(got.password_hash, "$hash");
+    /* Isolation: workspace B's id does not reach A's agent. */
+    assert_int_equal(sd_store_agent_get(db, arena, ws_b, id, &got, &err), SD_E_NOT_FOUND);
+    struct sd_agent foreign = ag;
+    foreign.workspace_id = ws_b;
+    foreign.name = "hijacked";
+    assert_int_equal(sd_store_agent_update(db, &foreign, &err), SD_E_NOT_FOUND);
+    assert_int_equal(sd_store_agent_delete(db, ws_b, id, &err), SD_E_NOT_FOUND);
+    must(sd_store_agent_get(db, arena, ws_a, id, &got, &err), &err);
+    assert_string_equal(got.name, "Ann");
+
+    got.name = "Ann B";
+    got.updated_at = 5;
+    must(sd_store_agent_update(db, &got, &err), &err);
+    struct sd_agent *list = NULL;
+    must(sd_store_agent_list(db, arena, ws_a, NULL, 10, &list, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].name, "Ann B");
+    must(sd_store_agent_delete(db, ws_a, id, &err), &err);
+    assert_int_equal(sd_store_agent_get(db, arena, ws_a, id, &got, &err), SD_E_NOT_FOUND);
+}
+
+static void test_customers(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char id[SD_ID_MAX], id2[SD_ID_MAX];
+    sd_id_new("cus", id);
+    struct sd_customer c = {id, ws_a, "ext-1", "c@example.com", "Cé", NULL, 1, 1};
+    must(sd_store_customer_insert(db, &c, &err), &err);
+    sd_id_new("cus", id2);
+    struct sd_customer c2 = {id2, ws_a, "ext-1", NULL, "", NULL, 1, 1};
+    assert_int_equal(sd_store_customer_insert(db, &c2, &err), SD_E_CONFLICT);
+    c2.external_id = NULL; /* several customers without an external id are fine */
+    must(sd_store_customer_insert(db, &c2, &err), &err);
+    struct sd_customer got;
+    must(sd_store_customer_find(db, arena, ws_a, "ext-1", NULL, &got, &err), &err);
+    assert_string_equal(got.id, id);
+    assert_null(got.plan);
+    must(sd_store_customer_find(db, arena, ws_a, NULL, "c@example.com", &got, &err), &err);
+    assert_string_equal(got.name, "Cé");
+    assert_int_equal(sd_store_customer_find(db, arena, ws_b, "ext-1", NULL, &got, &err),
+                     SD_E_NOT_FOUND);
+    assert_int_equal(sd_store_customer_find(db, arena, ws_a, NULL, NULL, &got, &err),
+                     SD_E_NOT_FOUND);
+    got.plan = "pro";
+    must(sd_store_customer_update(db, &got, &err), &err);
+    must(sd_store_customer_get(db, arena, ws_a, id, &got, &err), &err);
+    assert_string_equal(got.plan, "pro");
+    assert_int_equal(sd_store_customer_delete(db, ws_b, id, &err), SD_E_NOT_FOUND);
+    struct sd_customer *list = NULL;
+    size_t n = 0;
+    must(sd_store_customer_list(db, arena, ws_a, NULL, 1, &list, &n, &err), &err);
+    assert_int_equal(n, 1);
+    const char *first = list[0].id;
+    must(sd_store_customer_list(db, arena, ws_a, first, 10, &list, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_not_equal(list[0].id, first);
+    must(sd_store_customer_delete(db, ws_a, id2, &err), &err);
+}
+
+static void test_keys_sessions(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char kid[SD_ID_MAX], aid[SD_ID_MAX], sid[SD_ID_MAX];
+    sd_id_new("key", kid);
+    struct sd_api_key k = {kid, ws_a, "secret", "ci", "sk_abcdefgh", "hash-1", 10, 0, 0};
+    must(sd_store_key_insert(db, &k, &err), &err);
+    struct sd_api_key got;
+    must(sd_store_key_find_hash(db, arena, "hash-1", &got, &err), &err);
+    assert_string_equal(got.id, kid);
+    assert_int_equal(got.last_used_at, 0);
+    assert_int_equal(got.revoked_at, 0);
+    must(sd_store_key_touch(db, kid, 99, &err), &err);
+    must(sd_store_key_get(db, arena, ws_a, kid, &got, &err), &err);
+    assert_int_equal(got.last_used_at, 99);
+    assert_int_equal(sd_store_key_revoke(db, ws_b, kid, 100, &err), SD_E_NOT_FOUND);
+    must(sd_store_key_revoke(db, ws_a, kid, 100, &err), &err);
+    assert_int_equal(sd_store_key_revoke(db, ws_a, kid, 101, &err), SD_E_NOT_FOUND);
+    assert_int_equal(sd_store_key_find_hash(db, arena, "hash-1", &got, &err), SD_E_NOT_FOUND);
+    struct sd_api_key *list = NULL;
+    size_t n = 0;
+    must(sd_store_key_list(db, arena, ws_a, NULL, 10, &list, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].revoked_at, 100);
+
+    sd_id_new("agt", aid);
+    struct sd_agent ag = {aid, ws_a, "s@example.com", "S", "agent", "$h", 1, 1};
+    must(sd_store_agent_insert(db, &ag, &err), &err);
+    sd_id_new("ses", sid);
+    struct sd_session se = {sid, ws_a, aid, "tok-hash", "csrf", 1, 1000};
+    must(sd_store_session_insert(db, &se, &err), &err);
+    struct sd_session sgot;
+    must(sd_store_session_find_hash(db, arena, "tok-hash", 999, &sgot, &err), &err);
+    assert_string_equal(sgot.csrf_token, "csrf");
+    assert_int_equal(sd_store_session_find_hash(db, arena, "tok-hash", 1000, &sgot, &err),
+                     SD_E_NOT_FOUND); /* expired */
+    must(sd_store_session_delete_agent(db, ws_a, aid, &err), &err);
+    assert_int_equal(sd_store_session_find_hash(db, arena, "tok-hash", 1, &sgot, &err),
+                     SD_E_NOT_FOUND);
+    /* Removing an agent removes its sessions (foreign key cascade). */
+    must(sd_store_session_insert(db, &se, &err), &err);
+    must(sd_store_agent_delete(db, ws_a, aid, &err), &err);
+    assert_int_equal(sd_store_session_find_hash(db, arena, "tok-hash", 1, &sgot, &err),
+                     SD_E_NOT_FOUND);
+}
+
+static void test_tickets_and_threads(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char tid[SD_ID_MAX], mid[SD_ID_MAX], aid[SD_ID_MAX];
+    struct sd_ticket t = ticket(ws_a, tid, 500);
+    t.context = "{\"page_url\":\"https://x/'\\\"\"}";
+    must(sd_store_ticket_insert(db, &t, &err), &err);
+    struct sd_ticket got;
+    must(sd_store_ticket_get(db, arena, ws_a, tid, &got, &err), &err);
+    assert_string_equal(got.context, t.context);
+    assert_null(got.category);
+    assert_int_equal(got.first_response_at, 0);
+    got.status = "resolved";
+    got.category = "bug";
+    got.resolved_at = 600;
+    must(sd_store_ticket_update(db, &got, &err), &err);
+    must(sd_store_ticket_get(db, arena, ws_a, tid, &got, &err), &err);
+    assert_string_equal(got.status, "resolved");
+    assert_string_equal(got.category, "bug");
+    assert_int_equal(got.resolved_at, 600);
+    assert_int_equal(sd_store_ticket_get(db, arena, ws_b, tid, &got, &err), SD_E_NOT_FOUND);
+
+    sd_id_new("msg", mid);
+    struct sd_message m = {mid, ws_a, tid, "customer", NULL, "hello\nworld", false, 501};
+    must(sd_store_message_insert(db, &m, &err), &err);
+    sd_id_new("msg", mid);
+    struct sd_message note = {mid, ws_a, tid, "agent", NULL, "internal", true, 502};
+    must(sd_store_message_insert(db, &note, &err), &err);
+    struct sd_message *ms = NULL;
+    size_t n = 0;
+    must(sd_store_message_list(db, arena, ws_a, tid, true, NULL, 10, &ms, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(ms[0].body, "hello\nworld");
+    assert_false(ms[0].is_internal);
+    assert_true(ms[1].is_internal);
+    must(sd_store_message_list(db, arena, ws_a, tid, false, NULL, 10, &ms, &n, &err), &err);
+    assert_int_equal(n, 1);
+    must(sd_store_message_list(db, arena, ws_b, tid, true, NULL, 10, &ms, &n, &err), &err);
+    assert_int_equal(n, 0);
+
+    sd_id_new("act", aid);
+    struct sd_activity ev = {aid, ws_a, tid, "system", NULL, "created", "{}", 500};
+    must(sd_store_activity_insert(db, &ev, &err), &err);
+    struct sd_activity *evs = NULL;
+    must(sd_store_activity_list(db, arena, ws_a, tid, NULL, 10, &evs, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(evs[0].action, "created");
+    /* A message of a ticket that does not exist is refused. */
+    sd_id_new("msg", mid);
+    struct sd_message orphan = {mid, ws_a, "tkt_missing", "customer", NULL, "x", false, 1};
+    assert_int_equal(sd_store_message_insert(db, &orphan, &err), SD_E_CONFLICT);
+    /* Deleting the ticket takes its thread with it. */
+    assert_int_equal(sd_store_ticket_delete(db, ws_b, tid, &err), SD_E_NOT_FOUND);
+    must(sd_store_ticket_delete(db, ws_a, tid, &err), &err);
+    must(sd_store_message_list(db, arena, ws_a, tid, true, NULL, 10, &ms, &n, &err), &err);
+    assert_int_equal(n, 0);
+}
+
+static void test_ticket_pages(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char ids[7][SD_ID_MAX];
+    /* Seven tickets, two sharing a timestamp, so the id breaks the tie. */
+    const int64_t times[7] = {100, 200, 300, 300, 400, 500, 600};
+    for (int i = 0; i < 7; i++) {
+        struct sd_ticket t = ticket(ws_b, ids[i], times[i]);
+        t.status = i % 2 ? "open" : "new";
+        t.updated_at = 1000 - times[i];
+        must(sd_store_ticket_insert(db, &t, &err), &err);
+    }
+    for (int asc = 0; asc < 2; asc++) {
+        struct sd_ticket_filter f = {.limit = 3, .is_ascending = asc == 1};
+        char seen[7][SD_ID_MAX];
+        int n_seen = 0;
+        bool more = true;
+        int pages = 0;
+        while (more) {
+            struct sd_ticket *rows = NULL;
+            size_t n = 0;
+            must(sd_store_ticket_list(db, arena, ws_b, &f, &rows, &n, &more, &err), &err);
+            for (size_t i = 0; i < n; i++) {
+                for (int k = 0; k < n_seen; k++)
+                    assert_string_not_equal(seen[k], rows[i].id);
+                if (n_seen > 0) {
+                    int64_t prev = 0;
+                    for (int k = 0; k < 7; k++)
+                        if (strcmp(ids[k], seen[n_seen - 1]) == 0)
+                            prev = times[k];
+                    assert_true(asc ? rows[i].created_at >= prev : rows[i].created_at <= prev);
+                }
+                snprintf(seen[n_seen++], SD_ID_MAX, "%s", rows[i].id);
+            }
+            if (n > 0) {
+                f.has_cursor = true;
+                f.cursor_key = rows[n - 1].created_at;
+                f.cursor_id = sd_arena_strdup(arena, rows[n - 1].id);
+            }
+            assert_true(++pages <= 4);
+        }
+        assert_int_equal(n_seen, 7);
+        assert_int_equal(pages, 3);
+    }
+    struct sd_ticket_filter f = {.limit = 100, .status = "open"};
+    struct sd_ticket *rows = NULL;
+    size_t n = 0;
+    bool more = false;
+    must(sd_store_ticket_list(db, arena, ws_b, &f, &rows, &n, &more, &err), &err);
+    assert_int_equal(n, 3);
+    assert_false(more);
+    f = (struct sd_ticket_filter){.limit = 100, .assignee_id = "none", .sort = SD_SORT_UPDATED};
+    must(sd_store_ticket_list(db, arena, ws_b, &f, &rows, &n, &more, &err), &err);
+    assert_int_equal(n, 7);
+    assert_true(rows[0].updated_at >= rows[6].updated_at);
+    f = (struct sd_ticket_filter){.limit = 100, .category = "x' OR '1'='1"};
+    must(sd_store_ticket_list(db, arena, ws_b, &f, &rows, &n, &more, &err), &err);
+    assert_int_equal(n, 0);
+    f = (struct sd_ticket_filter){.limit = 100};
+    must(sd_store_ticket_list(db, arena, ws_a, &f, &rows, &n, &more, &err), &err);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(rows[i].workspace_id, ws_a);
+}
+
+static void test_transactions(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char t1[SD_ID_MAX], t2[SD_ID_MAX];
+    struct sd_ticket a = ticket(ws_a, t1, 10);
+    must(sd_store_begin(db, &err), &err);
+    must(sd_store_ticket_insert(db, &a, &err), &err);
+    sd_store_rollback(db);
+    struct sd_ticket got;
+    assert_int_equal(sd_store_ticket_get(db, arena, ws_a, t1, &got, &err), SD_E_NOT_FOUND);
+    struct sd_ticket b = ticket(ws_a, t2, 10);
+    must(sd_store_begin(db, &err), &err);
+    must(sd_store_ticket_insert(db, &b, &err), &err);
+    must(sd_store_commit(db, &err), &err);
+    must(sd_store_ticket_get(db, arena, ws_a, t2, &got, &err), &err);
+    /* A transaction left open is rolled back when the connection goes back. */
+    sd_db *other = NULL;
+    must(sd_store_get(store, &other, &err), &err);
+    char t3[SD_ID_MAX];
+    struct sd_ticket c = ticket(ws_a, t3, 10);
+    must(sd_store_begin(other, &err), &err);
+    must(sd_store_ticket_insert(other, &c, &err), &err);
+    sd_store_put(store, other);
+    assert_int_equal(sd_store_ticket_get(db, arena, ws_a, t3, &got, &err), SD_E_NOT_FOUND);
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    sd_db *x = NULL, *y = NULL, *z = NULL;
+    must(sd_store_get(store, &x, &err), &err);
+    must(sd_store_get(store, &y, &err), &err);
+    /* Three connections, all taken: the next get times out after wait_ms. */
+    assert_int_equal(sd_store_get(store, &z, &err), SD_E_AGAIN);
+    assert_non_null(strstr(err.msg, "db_pool"));
+    struct sd_store_stats st;
+    sd_store_stats(store, &st);
+    assert_int_equal(st.n_conns, 3);
+    assert_int_equal(st.n_in_use, 3);
+    assert_true(st.n_timeouts >= 1);
+    sd_store_put(store, y);
+    must(sd_store_get(store, &z, &err), &err);
+    assert_true(sd_store_ping(z));
+    sd_store_put(store, z);
+    sd_store_put(store, x);
+}
+
+static void test_bad_url(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    sd_store *s = NULL;
+    struct sd_store_opts o = {.url = "sqlite:/nonexistent-dir/x/y.db"};
+    assert_int_not_equal(sd_store_open(&o, &s, &err), SD_OK);
+    assert_non_null(strstr(err.msg, "/nonexistent-dir/x/y.db"));
+    o.url = "postgres://nobody:secret-pw@127.0.0.1:1/none?connect_timeout=2";
+    assert_int_equal(sd_store_open(&o, &s, &err), SD_E_AGAIN);
+    assert_null(strstr(err.msg, "secret-pw"));
+}
+
+/* A fresh PostgreSQL database for this run, on the server of @base. */
+static int pg_fresh(const char *base)
+{
+    PGconn *c = PQconnectdb(base);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "cannot connect to %s: %s", base, PQerrorMessage(c));
+        PQfinish(c);
+        return -1;
+    }
+    char name[64], sql[128];
+    snprintf(name, sizeof(name), "conformance_%d_%lld", (int)getpid(),
+             (long long)sd_clock_wall_ms());
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (ok) {
+        snprintf(url, sizeof(url), "postgres://%s@%s:%s/%s", PQuser(c), PQhost(c), PQport(c),
+                 name);
+    }
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *driver = argc > 1 ? argv[1] : "sqlite";
+    char tmp[] = "/tmp/showdesk-store-XXXXXX";
+    if (strcmp(driver, "postgres") == 0) {
+        const char *base = getenv("SHOWDESK_TEST_PG_URL");
+        if (base == NULL || base[0] == '\0') {
+            const char *ci = getenv("CI");
+            fprintf(stderr, "SHOWDESK_TEST_PG_URL is not set (scripts/test.sh sets it)\n");
+            return ci && strcmp(ci, "true") == 0 ? 1 : 77;
+        }
+        if (pg_fresh(base) != 0)
+            return 1;
+    } else {
+        if (mkdtemp(tmp) == NULL)
+            return 1;
+        snprintf(url, sizeof(url), "sqlite:%s/store.db", tmp);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrate_idempotent),
+        cmocka_unit_test(test_workspaces),
+        cmocka_unit_test(test_agents),
+        cmocka_unit_test(test_customers),
+        cmocka_unit_test(test_keys_sessions),
+        cmocka_unit_test(test_tickets_and_threads),
+        cmocka_unit_test(test_ticket_pages),
+        cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_bad_url),
+    };
+    int rc = cmocka_run_group_tests_name(driver, tests, setup, teardown);
+    if (strcmp(driver, "sqlite") == 0) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+        if (system(cmd) != 0)
+            rc = rc ? rc : 1;
+    }
+    return rc;
+}
