@@ -167,7 +167,7 @@ void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp)
     sd_id_new("tkt", id);
     int64_t now = sd_clock_wall_ms();
     const json_t *ctx = json_object_get(body, "context");
-    char *ctx_text = json_dumps(ctx ? ctx : json_object(), JSON_COMPACT);
+    char *ctx_text = ctx ? json_dumps(ctx, JSON_COMPACT) : NULL;
     struct sd_ticket t = {.id = id,
                           .workspace_id = req->auth.workspace_id,
                           .subject = opt_str(req->arena, body, "subject", ""),
