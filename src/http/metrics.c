@@ -23,6 +23,7 @@ struct slot {
 };
 
 struct sd_metrics {
+    atomic_int_fast64_t in_flight;
     const struct sd_route *routes;
     size_t n_routes;
     struct slot *slots; /* n_routes + 1 */
@@ -34,6 +35,7 @@ sd_metrics *sd_metrics_new(const struct sd_route *routes, size_t n_routes)
     m->routes = routes;
     m->n_routes = n_routes;
     m->slots = sd_xcalloc(n_routes + 1, sizeof(struct slot));
+    atomic_init(&m->in_flight, 0);
     for (size_t i = 0; i <= n_routes; i++) {
         for (size_t k = 0; k < N_STATUS; k++)
             atomic_init(&m->slots[i].by_status[k], 0);
@@ -52,8 +54,14 @@ void sd_metrics_free(sd_metrics *m)
     free(m);
 }
 
+void sd_metrics_started(sd_metrics *m)
+{
+    atomic_fetch_add_explicit(&m->in_flight, 1, memory_order_relaxed);
+}
+
 void sd_metrics_observe(sd_metrics *m, const struct sd_route *route, int status, uint64_t dur_ns)
 {
+    atomic_fetch_sub_explicit(&m->in_flight, 1, memory_order_relaxed);
     size_t idx = route ? (size_t)(route - m->routes) : m->n_routes;
     if (idx > m->n_routes)
         idx = m->n_routes;
@@ -127,6 +135,13 @@ sd_status sd_metrics_render(sd_metrics *m, sd_store *store, struct sd_buf *out)
                 (double)atomic_load_explicit(&m->slots[i].sum_ns, memory_order_relaxed) / 1e9,
                 route_name(m, i), (unsigned long long)total);
     }
+    if (st == SD_OK)
+        st = sd_buf_printf(out,
+                           "# HELP showdesk_http_requests_in_flight Requests received and not "
+                           "yet answered.\n"
+                           "# TYPE showdesk_http_requests_in_flight gauge\n"
+                           "showdesk_http_requests_in_flight %lld\n",
+                           (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
     if (st == SD_OK && store != NULL) {
         struct sd_store_stats ps;
         sd_store_stats(store, &ps);

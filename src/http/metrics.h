@@ -22,7 +22,9 @@ typedef struct sd_metrics sd_metrics;
 /** Caller owns the result; @routes are borrowed and must outlive it. */
 sd_metrics *sd_metrics_new(const struct sd_route *routes, size_t n_routes);
 void sd_metrics_free(sd_metrics *m);
-/** Counts one request; @route is NULL when none matched. */
+/** Counts a request that has started (its headers are in). */
+void sd_metrics_started(sd_metrics *m);
+/** Counts one finished request; @route is NULL when none matched. */
 void sd_metrics_observe(sd_metrics *m, const struct sd_route *route, int status, uint64_t dur_ns);
 /** Appends the exposition text; @store (nullable) adds pool gauges. */
 SD_MUST_CHECK sd_status sd_metrics_render(sd_metrics *m, sd_store *store, struct sd_buf *out);

@@ -212,6 +212,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         c = sd_xcalloc(1, sizeof(*c));
         c->srv = srv;
         atomic_fetch_add(&srv->n_open, 1);
+        if (srv->app->metrics != NULL)
+            sd_metrics_started(srv->app->metrics);
         c->start_ns = sd_clock_mono_ns();
         c->req.arena = sd_arena_new();
         c->req.app = srv->app;
