@@ -3,7 +3,7 @@
 // CORS, rate limits, and the admin-only resources, on both drivers.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, workspace, api, login, createTicket, expectError, drivers } from './lib/server.mjs';
+import { startServer, workspace, api, login, expectError, drivers } from './lib/server.mjs';
 
 const ORIGIN = 'https://app.acme.test';
 
