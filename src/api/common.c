@@ -88,8 +88,7 @@ char *api_cursor_id(sd_arena *a, const char *last_id)
     return out;
 }
 
-bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix,
-                  const char **out)
+bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, const char **out)
 {
     const char *c = sd_req_query(req, "cursor");
     *out = NULL;

@@ -18,7 +18,9 @@
     {"external_id", SD_JSON_STR, .min = 1, .max = 200, .is_line = true, .is_nullable = !(req)},    \
         {"email", SD_JSON_STR, .min = 3, .max = 254, .is_line = true, .is_nullable = !(req)},      \
         {"name", SD_JSON_STR, .max = 200, .is_line = true},                                        \
-        {"plan", SD_JSON_STR, .max = 100, .is_line = true, .is_nullable = true}
+    {                                                                                              \
+        "plan", SD_JSON_STR, .max = 100, .is_line = true, .is_nullable = true                      \
+    }
 
 static const struct sd_json_field create_fields[] = {CUSTOMER_FIELDS(true)};
 static const struct sd_json_schema create_schema = SD_JSON_SCHEMA(create_fields);
@@ -71,8 +73,8 @@ void sd_api_customers_list(struct sd_req *req, struct sd_resp *resp)
         return;
     struct sd_customer *rows = NULL;
     size_t n = 0;
-    if (sd_store_customer_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows,
-                               &n, &err) != SD_OK) {
+    if (sd_store_customer_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows, &n,
+                               &err) != SD_OK) {
         api_fail(resp, &err);
         return;
     }
@@ -96,10 +98,8 @@ void sd_api_customers_create(struct sd_req *req, struct sd_resp *resp)
     char id[SD_ID_MAX];
     sd_id_new("cus", id);
     int64_t now = sd_clock_wall_ms();
-    struct sd_customer c = {.id = id,
-                            .workspace_id = req->auth.workspace_id,
-                            .created_at = now,
-                            .updated_at = now};
+    struct sd_customer c = {
+        .id = id, .workspace_id = req->auth.workspace_id, .created_at = now, .updated_at = now};
     sd_status st = apply(req, body, &c, &err);
     json_decref(body);
     if (st == SD_OK && !api_db(req, resp, &db))

@@ -38,8 +38,7 @@ bool api_limit(struct sd_req *req, struct sd_resp *resp, size_t *out);
 bool api_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, const char **out);
 /** Opaque "after id" cursor of simple lists: encode and decode (nullable: no cursor). */
 char *api_cursor_id(sd_arena *a, const char *last_id);
-bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix,
-                  const char **out);
+bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, const char **out);
 /** {"data": @items, "next_cursor": @next (nullable)}; takes ownership of @items. */
 json_t *api_list(json_t *items, const char *next);
 

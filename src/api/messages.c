@@ -169,8 +169,8 @@ void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp)
         return;
     struct sd_activity *rows = NULL;
     size_t n = 0;
-    if (sd_store_activity_list(db, req->arena, req->auth.workspace_id, tid, after, limit + 1,
-                               &rows, &n, &err) != SD_OK) {
+    if (sd_store_activity_list(db, req->arena, req->auth.workspace_id, tid, after, limit + 1, &rows,
+                               &n, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
     }

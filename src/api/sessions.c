@@ -125,7 +125,8 @@ void sd_api_logout(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
     if (req->auth.kind != SD_AUTH_SESSION) {
-        sd_resp_fail(resp, SD_E_INVALID, NULL, "logout is for agent sessions; revoke a key instead");
+        sd_resp_fail(resp, SD_E_INVALID, NULL,
+                     "logout is for agent sessions; revoke a key instead");
         return;
     }
     if (!api_db(req, resp, &db))
@@ -154,8 +155,8 @@ void sd_api_me(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     json_t *o = json_pack("{s:s, s:o}", "kind",
-                          req->auth.kind == SD_AUTH_SESSION ? "session" : "secret_key",
-                          "workspace", api_workspace_json(&ws));
+                          req->auth.kind == SD_AUTH_SESSION ? "session" : "secret_key", "workspace",
+                          api_workspace_json(&ws));
     if (req->auth.kind == SD_AUTH_SESSION) {
         struct sd_agent ag;
         if (sd_store_agent_get(db, req->arena, req->auth.workspace_id, req->auth.agent_id, &ag,

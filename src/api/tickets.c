@@ -50,10 +50,11 @@ static const struct sd_json_schema context_schema = SD_JSON_SCHEMA(context_field
     {"priority", SD_JSON_STR, .one_of = sd_ticket_priorities},                                     \
         {"category", SD_JSON_STR, .one_of = sd_ticket_categories, .is_nullable = true},            \
         {"urgency", SD_JSON_STR, .one_of = sd_ticket_urgencies, .is_nullable = true},              \
-        {"product_area", SD_JSON_STR, .min = 1, .max = 100, .is_line = true,                       \
-         .is_nullable = true},                                                                     \
+        {"product_area", SD_JSON_STR, .min = 1, .max = 100, .is_line = true, .is_nullable = true}, \
         {"sentiment", SD_JSON_STR, .one_of = sd_ticket_sentiments, .is_nullable = true},           \
-        {"assignee_id", SD_JSON_STR, .min = 1, .max = 40, .is_nullable = true}
+    {                                                                                              \
+        "assignee_id", SD_JSON_STR, .min = 1, .max = 40, .is_nullable = true                       \
+    }
 
 static const struct sd_json_field widget_create_fields[] = {
     {"subject", SD_JSON_STR, .is_required = true, .min = 1, .max = 200, .is_line = true},
@@ -237,8 +238,8 @@ void sd_api_tickets_get(struct sd_req *req, struct sd_resp *resp)
 }
 
 /* Sets *@field from @body[@key] when present (null clears); records the change. */
-static void patch_field(struct sd_req *req, const json_t *body, const char *key,
-                        const char **field, json_t *changes)
+static void patch_field(struct sd_req *req, const json_t *body, const char *key, const char **field,
+                        json_t *changes)
 {
     json_t *v = json_object_get(body, key);
     if (v == NULL)
@@ -379,8 +380,7 @@ static bool filter_arg(struct sd_req *req, struct sd_resp *resp, const char *nam
     if (v == NULL)
         return true;
     if (set != NULL && !sd_domain_one_of(set, v)) {
-        sd_resp_fail(resp, SD_E_INVALID, name, "'%s' filter has an unknown value '%.60s'", name,
-                     v);
+        sd_resp_fail(resp, SD_E_INVALID, name, "'%s' filter has an unknown value '%.60s'", name, v);
         return false;
     }
     if (set == NULL && strlen(v) > 100) {
@@ -401,8 +401,7 @@ void sd_api_tickets_list(struct sd_req *req, struct sd_resp *resp)
         !filter_arg(req, resp, "urgency", sd_ticket_urgencies, &f.urgency) ||
         !filter_arg(req, resp, "channel", sd_ticket_channels, &f.channel) ||
         !filter_arg(req, resp, "assignee", NULL, &f.assignee_id) ||
-        !filter_arg(req, resp, "customer", NULL, &f.customer_id) ||
-        !api_limit(req, resp, &f.limit))
+        !filter_arg(req, resp, "customer", NULL, &f.customer_id) || !api_limit(req, resp, &f.limit))
         return;
     const char *sort = sd_req_query(req, "sort");
     if (sort == NULL || strcmp(sort, "-created_at") == 0) {
@@ -440,7 +439,7 @@ void sd_api_tickets_list(struct sd_req *req, struct sd_resp *resp)
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         (void)json_array_append_new(items, api_ticket_json(&rows[i]));
-    sd_resp_json(resp, 200,
-                 api_list(items, has_more && n > 0 ? encode_cursor(req->arena, &f, &rows[n - 1])
-                                                   : NULL));
+    sd_resp_json(
+        resp, 200,
+        api_list(items, has_more && n > 0 ? encode_cursor(req->arena, &f, &rows[n - 1]) : NULL));
 }

@@ -23,7 +23,10 @@ struct sd_buf {
     size_t max; /* bytes of content allowed, not counting the NUL */
 };
 
-#define SD_BUF_INIT(max_bytes) {NULL, 0, 0, (max_bytes)}
+#define SD_BUF_INIT(max_bytes)                                                                     \
+    {                                                                                              \
+        NULL, 0, 0, (max_bytes)                                                                    \
+    }
 
 /** Appends @n bytes; SD_E_TOO_LARGE (and no change) past the maximum. */
 SD_MUST_CHECK sd_status sd_buf_append(struct sd_buf *b, const void *p, size_t n);

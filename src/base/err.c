@@ -65,6 +65,7 @@ void sd__assert_fail(const char *expr, const char *file, int line)
     int n = snprintf(line_buf, sizeof(line_buf), "level=fatal event=assert expr=\"%s\" at=%s:%d\n",
                      expr, file, line);
     if (n > 0)
-        (void)!write(STDERR_FILENO, line_buf, (size_t)n < sizeof(line_buf) ? (size_t)n : sizeof(line_buf) - 1);
+        (void)!write(STDERR_FILENO, line_buf,
+                     (size_t)n < sizeof(line_buf) ? (size_t)n : sizeof(line_buf) - 1);
     abort();
 }

@@ -17,27 +17,27 @@
 
 #include <stddef.h>
 
-#define SD_MUST_CHECK __attribute__((warn_unused_result))
+#define SD_MUST_CHECK   __attribute__((warn_unused_result))
 #define SD_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define SD_NORETURN __attribute__((noreturn))
-#define SD_UNUSED __attribute__((unused))
+#define SD_NORETURN     __attribute__((noreturn))
+#define SD_UNUSED       __attribute__((unused))
 #define SD_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef enum {
     SD_OK = 0,
-    SD_E_INVALID,   /* bad input: a field, a format, a value */
-    SD_E_NOT_FOUND, /* no such object (or not in the caller's workspace) */
-    SD_E_CONFLICT,  /* unique key taken, state does not allow it */
-    SD_E_TOO_LARGE, /* a size limit was hit */
-    SD_E_AUTH,      /* no or bad credentials */
-    SD_E_FORBIDDEN, /* credentials fine, action not allowed */
-    SD_E_RATE,      /* too many requests */
-    SD_E_AGAIN,     /* temporary: busy, locked; retry */
-    SD_E_IO,        /* file system or network */
-    SD_E_DB,        /* the database said no */
-    SD_E_MEDIA,     /* media could not be decoded or processed */
+    SD_E_INVALID,     /* bad input: a field, a format, a value */
+    SD_E_NOT_FOUND,   /* no such object (or not in the caller's workspace) */
+    SD_E_CONFLICT,    /* unique key taken, state does not allow it */
+    SD_E_TOO_LARGE,   /* a size limit was hit */
+    SD_E_AUTH,        /* no or bad credentials */
+    SD_E_FORBIDDEN,   /* credentials fine, action not allowed */
+    SD_E_RATE,        /* too many requests */
+    SD_E_AGAIN,       /* temporary: busy, locked; retry */
+    SD_E_IO,          /* file system or network */
+    SD_E_DB,          /* the database said no */
+    SD_E_MEDIA,       /* media could not be decoded or processed */
     SD_E_UNSUPPORTED, /* a content type or format we do not take */
-    SD_E_INTERNAL,  /* a bug or an unexpected state */
+    SD_E_INTERNAL,    /* a bug or an unexpected state */
     SD_E_BAD_REQUEST, /* the request itself is malformed (not JSON, bad syntax) */
     SD_E__COUNT
 } sd_status;
@@ -48,7 +48,13 @@ struct sd_err {
     char msg[384];
 };
 
-#define SD_ERR_INIT {SD_OK, {0}, {0}}
+#define SD_ERR_INIT                                                                                \
+    {                                                                                              \
+        SD_OK, {0},                                                                                \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /**
  * Records an error in @err (nullable) and returns @code, so that call sites

@@ -136,8 +136,8 @@ static sd_status workspace_create(sd_db *db, const struct opts *o, struct sd_err
     if (st == SD_OK)
         st = sd_prov_workspace(db, o->name, origins_text, ws_id, err);
     if (st == SD_OK)
-        st = sd_prov_agent(db, ws_id, email, name, "admin", o->admin_password, password,
-                           agent_id, err);
+        st = sd_prov_agent(db, ws_id, email, name, "admin", o->admin_password, password, agent_id,
+                           err);
     if (st == SD_OK)
         st = sd_prov_key(db, ws_id, "secret", "default", &sk, err);
     if (st == SD_OK)
@@ -168,8 +168,8 @@ static sd_status workspace_list(sd_db *db, struct sd_err *err)
     if (st == SD_OK) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            (void)json_array_append_new(arr, json_pack("{s:s, s:s}", "id", rows[i].id, "name",
-                                                       rows[i].name));
+            (void)json_array_append_new(
+                arr, json_pack("{s:s, s:s}", "id", rows[i].id, "name", rows[i].name));
         print_json(json_pack("{s:o}", "workspaces", arr));
     }
     sd_arena_free(a);
@@ -195,12 +195,12 @@ static sd_status agent_add(sd_db *db, const struct opts *o, struct sd_err *err)
     const char *name = o->name ? o->name : "";
     sd_status st = check_workspace(db, o->workspace, err);
     if (st == SD_OK)
-        st = sd_prov_agent(db, o->workspace, o->email, name, role, o->password, password,
-                           agent_id, err);
+        st = sd_prov_agent(db, o->workspace, o->email, name, role, o->password, password, agent_id,
+                           err);
     if (st != SD_OK)
         return st;
-    json_t *j = json_pack("{s:{s:s, s:s, s:s}}", "agent", "id", agent_id, "email", o->email,
-                          "role", role);
+    json_t *j =
+        json_pack("{s:{s:s, s:s, s:s}}", "agent", "id", agent_id, "email", o->email, "role", role);
     if (password[0] != '\0')
         (void)json_object_set_new(j, "password", json_string(password));
     print_json(j);
@@ -229,10 +229,10 @@ static sd_status key_list(sd_db *db, const struct opts *o, struct sd_err *err)
     if (st == SD_OK) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++)
-            (void)json_array_append_new(
-                arr, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id", rows[i].id, "kind",
-                               rows[i].kind, "name", rows[i].name, "prefix", rows[i].prefix,
-                               "revoked", rows[i].revoked_at != 0));
+            (void)json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:b}", "id",
+                                                       rows[i].id, "kind", rows[i].kind, "name",
+                                                       rows[i].name, "prefix", rows[i].prefix,
+                                                       "revoked", rows[i].revoked_at != 0));
         print_json(json_pack("{s:o}", "keys", arr));
     }
     sd_arena_free(a);
@@ -287,8 +287,7 @@ int sd_cmd_admin(int argc, char **argv, char **envp)
     else if (strcmp(object, "key") == 0 && strcmp(action, "revoke") == 0)
         what = KEY_REVOKE, rc = need(o.workspace, "--workspace") || need(o.id, "--id");
     else {
-        fprintf(stderr, "showdesk admin: unknown action '%s %s'\n\n%s", object, action,
-                usage_text);
+        fprintf(stderr, "showdesk admin: unknown action '%s %s'\n\n%s", object, action, usage_text);
         return 2;
     }
     if (rc != 0)

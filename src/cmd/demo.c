@@ -111,8 +111,7 @@ static sd_status create_demo(sd_db *db, char ws[40], struct sd_err *err)
     if (st == SD_OK)
         st = sd_prov_agent(db, ws, DEMO_ADMIN, "Demo Admin", "admin", NULL, pw, admin_id, err);
     if (st == SD_OK)
-        st = add_customer(db, ws, "cust-1001", "ana@customer.example", "Ana Lima", "pro", ana,
-                          err);
+        st = add_customer(db, ws, "cust-1001", "ana@customer.example", "Ana Lima", "pro", ana, err);
     if (st == SD_OK)
         st = add_customer(db, ws, "cust-1002", "ben@customer.example", "Ben Okafor", "free", ben,
                           err);
@@ -123,8 +122,8 @@ static sd_status create_demo(sd_db *db, char ws[40], struct sd_err *err)
 }
 
 /* New admin password and new demo keys for an existing demo workspace. */
-static sd_status refresh(sd_db *db, sd_arena *a, const char *ws, char pw[32],
-                         struct sd_new_key *sk, struct sd_new_key *pk, struct sd_err *err)
+static sd_status refresh(sd_db *db, sd_arena *a, const char *ws, char pw[32], struct sd_new_key *sk,
+                         struct sd_new_key *pk, struct sd_err *err)
 {
     struct sd_agent *agents = NULL;
     struct sd_api_key *keys = NULL;

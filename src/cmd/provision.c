@@ -14,8 +14,8 @@
 #include "domain/validate.h"
 #include "base/banned.h"
 
-sd_status sd_prov_workspace(sd_db *db, const char *name, const char *origins_json,
-                            char id_out[40], struct sd_err *err)
+sd_status sd_prov_workspace(sd_db *db, const char *name, const char *origins_json, char id_out[40],
+                            struct sd_err *err)
 {
     size_t n = strlen(name);
     if (n == 0 || n > 200)
@@ -45,8 +45,7 @@ sd_status sd_prov_agent(sd_db *db, const char *ws_id, const char *email, const c
     if (st != SD_OK)
         return st;
     if (!sd_domain_one_of(sd_agent_roles, role))
-        return sd_err_set(err, SD_E_INVALID, "role", "role must be admin or agent, got '%s'",
-                          role);
+        return sd_err_set(err, SD_E_INVALID, "role", "role must be admin or agent, got '%s'", role);
     if (password == NULL) {
         sd_secret_new_password(password_out);
         password = password_out;

@@ -27,8 +27,7 @@ SD_MUST_CHECK sd_status sd_prov_workspace(sd_db *db, const char *name, const cha
  */
 SD_MUST_CHECK sd_status sd_prov_agent(sd_db *db, const char *ws_id, const char *email,
                                       const char *name, const char *role, const char *password,
-                                      char password_out[32], char id_out[40],
-                                      struct sd_err *err);
+                                      char password_out[32], char id_out[40], struct sd_err *err);
 /** Creates a key of @kind ("secret" or "publishable") named @name. */
 SD_MUST_CHECK sd_status sd_prov_key(sd_db *db, const char *ws_id, const char *kind,
                                     const char *name, struct sd_new_key *out, struct sd_err *err);

@@ -74,9 +74,8 @@ static int run(const struct sd_config *cfg)
     printf("showdesk: listening on http://%s%s%s:%d\n", is_v6 ? "[" : "", host, is_v6 ? "]" : "",
            port);
     (void)fflush(stdout);
-    sd_log(SD_LOG_INFO, "serve.ready", "listen=%s:%d db=%s threads=%d pool=%d data=%s", host,
-           port, sd_store_driver_name(store), sd_config_threads(cfg), sd_config_pool(cfg),
-           cfg->data_dir);
+    sd_log(SD_LOG_INFO, "serve.ready", "listen=%s:%d db=%s threads=%d pool=%d data=%s", host, port,
+           sd_store_driver_name(store), sd_config_threads(cfg), sd_config_pool(cfg), cfg->data_dir);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)

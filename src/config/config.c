@@ -56,7 +56,8 @@ static const struct setting settings[] = {
      "login attempts per minute per client address; 0 = unlimited"},
     {"widget_rate", K_INT, F(widget_rate_per_min), 0, 100000, "60",
      "tickets per minute per publishable key and address; 0 = unlimited"},
-    {"log_level", K_LEVEL, F(log_level), 0, 0, "info", "least important log lines written: debug, info, warn or error"},
+    {"log_level", K_LEVEL, F(log_level), 0, 0, "info",
+     "least important log lines written: debug, info, warn or error"},
 };
 
 static const struct setting *find(const char *key, size_t n)
@@ -242,8 +243,8 @@ sd_status sd_config_parse_file_text(struct sd_config *cfg, const char *text, siz
             if (err != NULL) {
                 char msg[sizeof(err->msg)];
                 (void)snprintf(msg, sizeof(msg), "%s", err->msg);
-                (void)sd_err_set(err, st, s->key, "config file '%s' line %d: %s", origin,
-                                 line_no, msg);
+                (void)sd_err_set(err, st, s->key, "config file '%s' line %d: %s", origin, line_no,
+                                 msg);
             }
             return st;
         }
@@ -262,8 +263,7 @@ static sd_status load_file(struct sd_config *cfg, const char *path, struct sd_er
     bool too_big = n == sizeof(buf);
     (void)fclose(f);
     if (too_big)
-        return sd_err_set(err, SD_E_TOO_LARGE, "config", "config file '%s' is over 256 KiB",
-                          path);
+        return sd_err_set(err, SD_E_TOO_LARGE, "config", "config file '%s' is over 256 KiB", path);
     return sd_config_parse_file_text(cfg, buf, n, path, err);
 }
 
@@ -279,9 +279,8 @@ static bool flag_key(const char *arg, char *out, size_t size)
     return true;
 }
 
-sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **envp,
-                         bool *help_out, char **rest, size_t rest_cap, size_t *n_rest_out,
-                         struct sd_err *err)
+sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **envp, bool *help_out,
+                         char **rest, size_t rest_cap, size_t *n_rest_out, struct sd_err *err)
 {
     sd_config_defaults(cfg);
     *help_out = false;
@@ -334,8 +333,7 @@ sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **en
         char key[64];
         if (!flag_key(argv[i], key, sizeof(key))) {
             if (*n_rest_out >= rest_cap)
-                return sd_err_set(err, SD_E_INVALID, NULL, "unexpected argument '%.100s'",
-                                  argv[i]);
+                return sd_err_set(err, SD_E_INVALID, NULL, "unexpected argument '%.100s'", argv[i]);
             rest[(*n_rest_out)++] = argv[i];
             continue;
         }

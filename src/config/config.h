@@ -26,20 +26,20 @@
 #define SD_CONFIG_STR_MAX 1024
 
 struct sd_config {
-    char listen_host[256];  /* listen = HOST:PORT, default 127.0.0.1:8080 */
-    int listen_port;        /* 0 = pick a free port (tests) */
+    char listen_host[256];              /* listen = HOST:PORT, default 127.0.0.1:8080 */
+    int listen_port;                    /* 0 = pick a free port (tests) */
     char data_dir[SD_CONFIG_STR_MAX];   /* data, default ./data */
     char db_url[SD_CONFIG_STR_MAX];     /* db; "" = sqlite file DATA/showdesk.db */
     char public_url[SD_CONFIG_STR_MAX]; /* public_url; "" = http://HOST:PORT */
-    int http_threads;       /* threads; 0 = number of cores */
-    int db_pool;            /* db_pool; 0 = threads + 2 */
-    int64_t max_body_bytes; /* max_body, default 1 MiB */
-    int request_timeout_s;  /* request_timeout, default 30 */
-    int session_ttl_h;      /* session_ttl_hours, default 168 */
-    bool trust_proxy;       /* trust_proxy: honour X-Forwarded-Proto/-For */
-    int login_rate_per_min; /* login_rate, per client address, default 10 */
+    int http_threads;                   /* threads; 0 = number of cores */
+    int db_pool;                        /* db_pool; 0 = threads + 2 */
+    int64_t max_body_bytes;             /* max_body, default 1 MiB */
+    int request_timeout_s;              /* request_timeout, default 30 */
+    int session_ttl_h;                  /* session_ttl_hours, default 168 */
+    bool trust_proxy;                   /* trust_proxy: honour X-Forwarded-Proto/-For */
+    int login_rate_per_min;             /* login_rate, per client address, default 10 */
     int widget_rate_per_min; /* widget_rate, per publishable key and address, default 60 */
-    char log_level[16];     /* log_level: debug, info, warn, error */
+    char log_level[16];      /* log_level: debug, info, warn, error */
 };
 
 /** Fills @cfg with the built-in defaults. */
@@ -55,10 +55,9 @@ void sd_config_defaults(struct sd_config *cfg);
  * validated. Remaining positional arguments (not starting with "--") are
  * returned in @rest (borrowed from @argv), at most @rest_cap.
  */
-SD_MUST_CHECK sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv,
-                                       char **envp, bool *help_out, char **rest,
-                                       size_t rest_cap, size_t *n_rest_out,
-                                       struct sd_err *err);
+SD_MUST_CHECK sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **envp,
+                                       bool *help_out, char **rest, size_t rest_cap,
+                                       size_t *n_rest_out, struct sd_err *err);
 
 /**
  * Parses config file text (`key = value` lines, '#' comments, blank lines;

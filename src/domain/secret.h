@@ -18,8 +18,8 @@
 
 #include "base/err.h"
 
-#define SD_SECRET_HASH_HEX  65  /* SHA-256 as hex + NUL */
-#define SD_SECRET_KEY_MAX   40  /* "sk_" + 32 + NUL, rounded */
+#define SD_SECRET_HASH_HEX   65 /* SHA-256 as hex + NUL */
+#define SD_SECRET_KEY_MAX    40 /* "sk_" + 32 + NUL, rounded */
 #define SD_SECRET_PWHASH_MAX 128
 #define SD_SECRET_PREFIX_LEN 11 /* "sk_" + 8: what lists show of a key */
 
@@ -28,8 +28,7 @@ SD_MUST_CHECK sd_status sd_secret_init(struct sd_err *err);
 
 /** Hashes @password with Argon2id into @out. SD_E_INTERNAL if memory is short. */
 SD_MUST_CHECK sd_status sd_secret_hash_password(const char *password,
-                                                char out[SD_SECRET_PWHASH_MAX],
-                                                struct sd_err *err);
+                                                char out[SD_SECRET_PWHASH_MAX], struct sd_err *err);
 /** True when @password matches @hash (constant time). */
 bool sd_secret_verify_password(const char *hash, const char *password);
 /**

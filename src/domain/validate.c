@@ -55,8 +55,7 @@ sd_status sd_validate_origin(const char *field, const char *origin, struct sd_er
     return SD_OK;
 }
 
-sd_status sd_validate_id(const char *field, const char *id, const char *prefix,
-                         struct sd_err *err)
+sd_status sd_validate_id(const char *field, const char *id, const char *prefix, struct sd_err *err)
 {
     size_t pn = strlen(prefix);
     size_t n = strlen(id);
@@ -66,8 +65,7 @@ sd_status sd_validate_id(const char *field, const char *id, const char *prefix,
         ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
     }
     if (!ok)
-        return sd_err_set(err, SD_E_INVALID, field, "'%s' must be an id like %s_…", field,
-                          prefix);
+        return sd_err_set(err, SD_E_INVALID, field, "'%s' must be an id like %s_…", field, prefix);
     return SD_OK;
 }
 

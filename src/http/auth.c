@@ -143,8 +143,8 @@ static bool widget_checks(struct sd_req *req, struct sd_resp *resp)
     sd_resp_header(resp, "Vary", "Origin");
     char *key = sd_arena_printf(req->arena, "widget:%s:%s", req->auth.key_id, req->remote_addr);
     int retry = 0;
-    if (!sd_rate_take(req->app->rate, key, req->app->cfg->widget_rate_per_min,
-                      sd_clock_mono_ns(), &retry)) {
+    if (!sd_rate_take(req->app->rate, key, req->app->cfg->widget_rate_per_min, sd_clock_mono_ns(),
+                      &retry)) {
         sd_resp_header(resp, "Retry-After", sd_arena_printf(req->arena, "%d", retry));
         return fail(resp, SD_E_RATE, "too many tickets from this address; try again later");
     }
@@ -198,8 +198,8 @@ void sd_auth_preflight(struct sd_req *req, struct sd_resp *resp)
 {
     const char *origin = sd_req_header(req, "Origin");
     struct sd_router_match m;
-    enum sd_router_result rr = sd_router_match(req->app->routes, req->app->n_routes, "POST",
-                                               req->path, req->arena, &m);
+    enum sd_router_result rr =
+        sd_router_match(req->app->routes, req->app->n_routes, "POST", req->path, req->arena, &m);
     resp->status = 204;
     resp->content_type = NULL;
     /* The preflight carries no credentials, so it cannot know the workspace;

@@ -41,10 +41,10 @@ typedef void (*sd_handler_fn)(struct sd_req *req, struct sd_resp *resp);
 
 /* Who may call a route. */
 enum sd_route_access {
-    SD_ACCESS_PUBLIC,  /* anyone */
-    SD_ACCESS_AGENT,   /* an agent session or a secret key */
-    SD_ACCESS_ADMIN,   /* an admin session or a secret key */
-    SD_ACCESS_WIDGET,  /* like AGENT, and also a publishable key from an allowed origin */
+    SD_ACCESS_PUBLIC, /* anyone */
+    SD_ACCESS_AGENT,  /* an agent session or a secret key */
+    SD_ACCESS_ADMIN,  /* an admin session or a secret key */
+    SD_ACCESS_WIDGET, /* like AGENT, and also a publishable key from an allowed origin */
 };
 
 #define SD_ROUTE_JSON 1u /* the body must be a JSON object (415 otherwise) */
@@ -103,8 +103,8 @@ struct sd_req {
     const char *param_values[SD_ROUTE_MAX_PARAMS];
     size_t n_params;
     struct sd_auth auth;
-    sd_db *db;       /* nullable until sd_req_db */
-    void *conn;      /* the server's connection object; server.c only */
+    sd_db *db;  /* nullable until sd_req_db */
+    void *conn; /* the server's connection object; server.c only */
 };
 
 struct sd_resp {

@@ -16,8 +16,9 @@ sd_status sd_json_parse_object(const char *text, size_t len, json_t **out, struc
         return sd_err_set(err, SD_E_BAD_REQUEST, NULL, "request body is empty; send a JSON object");
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL)
-        return sd_err_set(err, SD_E_BAD_REQUEST, NULL, "body is not valid JSON: %s at line %d column %d",
-                          je.text, je.line, je.column);
+        return sd_err_set(err, SD_E_BAD_REQUEST, NULL,
+                          "body is not valid JSON: %s at line %d column %d", je.text, je.line,
+                          je.column);
     if (!json_is_object(j)) {
         json_decref(j);
         return sd_err_set(err, SD_E_BAD_REQUEST, NULL, "body must be a JSON object");
@@ -62,9 +63,8 @@ static sd_status check_str(const json_t *v, const struct sd_json_field *f, const
         if (f->is_line && (c == '\n' || c == '\r'))
             bad = true;
         if (bad)
-            return sd_err_set(err, SD_E_INVALID, path,
-                              "'%s' has a control character at byte %zu%s", path, i,
-                              f->is_line ? " (line breaks are not allowed here)" : "");
+            return sd_err_set(err, SD_E_INVALID, path, "'%s' has a control character at byte %zu%s",
+                              path, i, f->is_line ? " (line breaks are not allowed here)" : "");
     }
     if (f->one_of != NULL) {
         char allowed[256];
@@ -134,8 +134,8 @@ static sd_status check_field(const json_t *v, const struct sd_json_field *f, con
     return sd_err_set(err, SD_E_INVALID, path, "'%s' must be %s", path, type_name(f->type));
 }
 
-sd_status sd_json_check(const json_t *obj, const struct sd_json_schema *schema,
-                        const char *prefix, struct sd_err *err)
+sd_status sd_json_check(const json_t *obj, const struct sd_json_schema *schema, const char *prefix,
+                        struct sd_err *err)
 {
     char path[160];
     const char *key;

@@ -42,10 +42,10 @@ struct sd_json_field {
     enum sd_json_type type;
     bool is_required;
     bool is_nullable;
-    bool is_line;       /* strings: no line breaks */
-    size_t min, max;    /* strings: characters; 0/0 = 0..10000 */
-    int64_t lo, hi;     /* integers: inclusive range */
-    size_t max_items;   /* arrays */
+    bool is_line;              /* strings: no line breaks */
+    size_t min, max;           /* strings: characters; 0/0 = 0..10000 */
+    int64_t lo, hi;            /* integers: inclusive range */
+    size_t max_items;          /* arrays */
     const char *const *one_of; /* strings: allowed values, NULL-terminated */
     const struct sd_json_schema *sub;
 };
@@ -55,7 +55,10 @@ struct sd_json_schema {
     size_t n_fields;
 };
 
-#define SD_JSON_SCHEMA(arr) {(arr), sizeof(arr) / sizeof((arr)[0])}
+#define SD_JSON_SCHEMA(arr)                                                                        \
+    {                                                                                              \
+        (arr), sizeof(arr) / sizeof((arr)[0])                                                      \
+    }
 
 /**
  * Parses @len bytes as one JSON object. Malformed JSON, invalid UTF-8 or a

@@ -8,8 +8,8 @@
 #include "base/mem.h"
 #include "base/banned.h"
 
-static const int statuses[] = {200, 201, 202, 204, 206, 301, 302, 304, 400, 401, 403, 404,
-                               405, 409, 413, 415, 416, 422, 429, 500, 503};
+static const int statuses[] = {200, 201, 202, 204, 206, 301, 302, 304, 400, 401, 403,
+                               404, 405, 409, 413, 415, 416, 422, 429, 500, 503};
 #define N_STATUS (SD_ARRAY_LEN(statuses) + 1) /* last: any other */
 
 static const double bounds_s[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -93,13 +93,13 @@ sd_status sd_metrics_render(sd_metrics *m, sd_store *store, struct sd_buf *out)
             if (v == 0)
                 continue;
             if (k < SD_ARRAY_LEN(statuses))
-                st = sd_buf_printf(out,
-                                   "showdesk_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                                   route_name(m, i), statuses[k], (unsigned long long)v);
+                st = sd_buf_printf(
+                    out, "showdesk_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                    route_name(m, i), statuses[k], (unsigned long long)v);
             else
-                st = sd_buf_printf(out,
-                                   "showdesk_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                                   route_name(m, i), (unsigned long long)v);
+                st = sd_buf_printf(
+                    out, "showdesk_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
+                    route_name(m, i), (unsigned long long)v);
         }
     }
     if (st == SD_OK)

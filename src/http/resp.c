@@ -82,8 +82,8 @@ void sd_resp_error(struct sd_resp *resp, const struct sd_err *err)
     /* Messages of internal failures may carry engine text; keep them in the
      * log and give the client a stable sentence. */
     if (status >= 500 && status != 503) {
-        sd_log(SD_LOG_ERROR, "http.internal_error", "code=%s msg=\"%s\"",
-               sd_status_name(err->code), err->msg);
+        sd_log(SD_LOG_ERROR, "http.internal_error", "code=%s msg=\"%s\"", sd_status_name(err->code),
+               err->msg);
         (void)json_object_set_new(e, "message",
                                   json_string("internal error; the server log has the detail"));
     } else {

@@ -33,8 +33,7 @@ static bool path_ok(const char *path)
     }
 }
 
-static bool match_one(const char *pattern, const char *path, sd_arena *a,
-                      struct sd_router_match *m)
+static bool match_one(const char *pattern, const char *path, sd_arena *a, struct sd_router_match *m)
 {
     const char *pp = pattern + 1;
     const char *xp = path + 1;

@@ -139,8 +139,8 @@ static const char *client_addr(struct MHD_Connection *conn, struct sd_req *req, 
     if (ci != NULL && ci->client_addr != NULL) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
-            (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                            buf, sizeof(buf));
+            (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                            sizeof(buf));
         else if (sa->sa_family == AF_INET6)
             (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                             buf, sizeof(buf));
@@ -174,13 +174,12 @@ static void dispatch(struct ctx *c)
     enum sd_router_result rr =
         sd_router_match(app->routes, app->n_routes, req->method, req->path, req->arena, &m);
     if (rr == SD_ROUTER_NOT_FOUND) {
-        sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "no such endpoint: %s %s", req->method,
-                     req->path);
+        sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "no such endpoint: %s %s", req->method, req->path);
         return;
     }
     if (rr == SD_ROUTER_BAD_METHOD) {
-        sd_resp_fail(resp, SD_E_INVALID, NULL, "method %s is not allowed here; use %s",
-                     req->method, m.allow);
+        sd_resp_fail(resp, SD_E_INVALID, NULL, "method %s is not allowed here; use %s", req->method,
+                     m.allow);
         resp->status = 405;
         sd_resp_header(resp, "Allow", sd_arena_strdup(req->arena, m.allow));
         return;
@@ -193,7 +192,8 @@ static void dispatch(struct ctx *c)
     }
     if (!sd_auth_authorize(req, resp))
         return;
-    if ((m.route->flags & SD_ROUTE_JSON) != 0 && !is_json_type(sd_req_header(req, "Content-Type"))) {
+    if ((m.route->flags & SD_ROUTE_JSON) != 0 &&
+        !is_json_type(sd_req_header(req, "Content-Type"))) {
         sd_resp_fail(resp, SD_E_UNSUPPORTED, NULL,
                      "send the body as JSON with 'Content-Type: application/json'");
         return;
@@ -282,9 +282,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (srv->app->metrics != NULL)
         sd_metrics_observe(srv->app->metrics, c->req.route, status, dur);
     char path[300];
-    sd_log(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? SD_LOG_INFO : SD_LOG_WARN,
-           "http.request", "id=%s method=%s path=%s route=%s status=%d dur_ms=%.3f ip=%s%s",
-           c->req.id, c->req.method, sd_log_quote(c->req.path, path, sizeof(path)),
+    sd_log(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? SD_LOG_INFO : SD_LOG_WARN, "http.request",
+           "id=%s method=%s path=%s route=%s status=%d dur_ms=%.3f ip=%s%s", c->req.id,
+           c->req.method, sd_log_quote(c->req.path, path, sizeof(path)),
            c->req.route ? c->req.route->name : "-", status, (double)dur / 1e6,
            c->req.remote_addr ? c->req.remote_addr : "-",
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
@@ -309,8 +309,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     sd_log(SD_LOG_WARN, "http.server", "msg=%s", sd_log_quote(msg, q, sizeof(q)));
 }
 
-sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
-                        struct sd_err *err)
+sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out, struct sd_err *err)
 {
     const struct sd_config *cfg = app->cfg;
     for (size_t i = 0; i < app->n_routes; i++)
@@ -318,7 +317,8 @@ sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
             return sd_err_set(err, SD_E_INTERNAL, NULL, "route pattern '%s' is malformed",
                               app->routes[i].pattern);
 
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
     struct addrinfo *ai = NULL;
     char port[8];
@@ -337,11 +337,10 @@ sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
     unsigned threads = (unsigned)sd_config_threads(cfg);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->request_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (srv->daemon == NULL) {
         free(srv);

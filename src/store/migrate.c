@@ -50,9 +50,8 @@ static sd_status is_applied(sd_db *db, int version, bool *out, struct sd_err *er
     sd_arena *a = sd_arena_new();
     struct sd_db_rows r;
     struct sd_db_val p[1] = {SD_DB_I64(version)};
-    sd_status st =
-        sd__store_query(db, a, "SELECT version FROM schema_migrations WHERE version = ?", p, 1,
-                        &r, err);
+    sd_status st = sd__store_query(db, a, "SELECT version FROM schema_migrations WHERE version = ?",
+                                   p, 1, &r, err);
     if (st == SD_OK)
         *out = r.n_rows > 0;
     sd_arena_free(a);

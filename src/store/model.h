@@ -49,7 +49,7 @@ struct sd_customer {
 struct sd_api_key {
     const char *id;
     const char *workspace_id;
-    const char *kind;     /* "secret" (sk_) or "publishable" (pk_) */
+    const char *kind; /* "secret" (sk_) or "publishable" (pk_) */
     const char *name;
     const char *prefix;   /* the first characters, to recognise a key in a list */
     const char *key_hash; /* hex SHA-256 of the whole key */

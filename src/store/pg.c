@@ -111,8 +111,8 @@ static sd_status pg_exec_script(void *conn, const char *sql, struct sd_err *err)
     heal(p);
     PGresult *res = PQexec(p->conn, sql);
     ExecStatusType rs = PQresultStatus(res);
-    sd_status st = rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK ? SD_OK
-                                                                   : fail_result(p, res, err);
+    sd_status st =
+        rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK ? SD_OK : fail_result(p, res, err);
     PQclear(res);
     return st;
 }
@@ -191,8 +191,8 @@ static sd_status pg_query(void *conn, sd_arena *a, const char *sql, const struct
         }
     }
     heal(p);
-    PGresult *res = PQexecParams(p->conn, sd_buf_cstr(&text), (int)n_params, NULL, values, lengths,
-                                 formats, 0);
+    PGresult *res =
+        PQexecParams(p->conn, sd_buf_cstr(&text), (int)n_params, NULL, values, lengths, formats, 0);
     sd_buf_release(&text);
     ExecStatusType rs = PQresultStatus(res);
     sd_status st = SD_OK;

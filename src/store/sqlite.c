@@ -50,8 +50,8 @@ static sd_status fail(struct sqlite_priv *p, int rc, const char *what, struct sd
         return sd_err_set(err, SD_E_CONFLICT, NULL, "%s", msg);
     if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
         return sd_err_set(err, SD_E_AGAIN, NULL,
-                          "database '%s' is busy: %s (another process holds a long write)",
-                          p->path, msg);
+                          "database '%s' is busy: %s (another process holds a long write)", p->path,
+                          msg);
     return sd_err_set(err, SD_E_DB, NULL, "sqlite %s on '%s': %s", what, p->path, msg);
 }
 
@@ -74,9 +74,8 @@ static sd_status sq_open(void *conn, const char *url, struct sd_err *err)
     struct sqlite_priv *p = conn;
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
     (void)snprintf(p->path, sizeof(p->path), "%s", path);
-    int rc = sqlite3_open_v2(path, &p->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK)
         return sd_err_set(err, SD_E_IO, "db",
                           "cannot open database '%s': %s (check that the folder exists and is "

@@ -34,7 +34,7 @@ static const struct sd_store_driver *const drivers[] = {&sd_store_pg, &sd_store_
 
 struct sd_db {
     sd_store *store;
-    void *conn;       /* driver state, priv_size bytes */
+    void *conn; /* driver state, priv_size bytes */
     bool is_open;
     bool is_in_use;
     bool in_tx;
@@ -254,28 +254,33 @@ struct col {
 
 struct entity {
     const char *table;
-    const char *what;      /* for messages: "ticket" */
-    const char *conflict;  /* message for a unique violation */
+    const char *what;     /* for messages: "ticket" */
+    const char *conflict; /* message for a unique violation */
     const struct col *cols;
     size_t n_cols;
-    size_t size;           /* sizeof the model struct */
-    bool has_ws;           /* column 1 is workspace_id */
-    size_t n_fixed;        /* leading columns an UPDATE leaves alone */
+    size_t size;    /* sizeof the model struct */
+    bool has_ws;    /* column 1 is workspace_id */
+    size_t n_fixed; /* leading columns an UPDATE leaves alone */
 };
 
-#define COL(T, f, t) {#f, t, offsetof(T, f)}
+#define COL(T, f, t)                                                                               \
+    {                                                                                              \
+#f, t, offsetof(T, f)                                                                      \
+    }
 
 static const struct col workspace_cols[] = {
-    COL(struct sd_workspace, id, C_TEXT),
-    COL(struct sd_workspace, created_at, C_INT),
-    COL(struct sd_workspace, name, C_TEXT),
-    COL(struct sd_workspace, allowed_origins, C_TEXT),
-    COL(struct sd_workspace, settings, C_TEXT),
-    COL(struct sd_workspace, updated_at, C_INT),
+    COL(struct sd_workspace, id, C_TEXT),       COL(struct sd_workspace, created_at, C_INT),
+    COL(struct sd_workspace, name, C_TEXT),     COL(struct sd_workspace, allowed_origins, C_TEXT),
+    COL(struct sd_workspace, settings, C_TEXT), COL(struct sd_workspace, updated_at, C_INT),
 };
-static const struct entity workspace_ent = {"workspaces", "workspace", "a workspace with this id exists",
-                                            workspace_cols, SD_ARRAY_LEN(workspace_cols),
-                                            sizeof(struct sd_workspace), false, 2};
+static const struct entity workspace_ent = {"workspaces",
+                                            "workspace",
+                                            "a workspace with this id exists",
+                                            workspace_cols,
+                                            SD_ARRAY_LEN(workspace_cols),
+                                            sizeof(struct sd_workspace),
+                                            false,
+                                            2};
 
 static const struct col agent_cols[] = {
     COL(struct sd_agent, id, C_TEXT),
@@ -287,102 +292,111 @@ static const struct col agent_cols[] = {
     COL(struct sd_agent, password_hash, C_TEXT),
     COL(struct sd_agent, updated_at, C_INT),
 };
-static const struct entity agent_ent = {"agents", "agent",
+static const struct entity agent_ent = {"agents",
+                                        "agent",
                                         "an agent with this email already exists in the workspace",
-                                        agent_cols, SD_ARRAY_LEN(agent_cols),
-                                        sizeof(struct sd_agent), true, 3};
+                                        agent_cols,
+                                        SD_ARRAY_LEN(agent_cols),
+                                        sizeof(struct sd_agent),
+                                        true,
+                                        3};
 
 static const struct col customer_cols[] = {
-    COL(struct sd_customer, id, C_TEXT),
-    COL(struct sd_customer, workspace_id, C_TEXT),
-    COL(struct sd_customer, created_at, C_INT),
-    COL(struct sd_customer, external_id, C_TEXT),
-    COL(struct sd_customer, email, C_TEXT),
-    COL(struct sd_customer, name, C_TEXT),
-    COL(struct sd_customer, plan, C_TEXT),
-    COL(struct sd_customer, updated_at, C_INT),
+    COL(struct sd_customer, id, C_TEXT),        COL(struct sd_customer, workspace_id, C_TEXT),
+    COL(struct sd_customer, created_at, C_INT), COL(struct sd_customer, external_id, C_TEXT),
+    COL(struct sd_customer, email, C_TEXT),     COL(struct sd_customer, name, C_TEXT),
+    COL(struct sd_customer, plan, C_TEXT),      COL(struct sd_customer, updated_at, C_INT),
 };
 static const struct entity customer_ent = {
-    "customers", "customer", "a customer with this email or external_id already exists",
-    customer_cols, SD_ARRAY_LEN(customer_cols), sizeof(struct sd_customer), true, 3};
+    "customers",
+    "customer",
+    "a customer with this email or external_id already exists",
+    customer_cols,
+    SD_ARRAY_LEN(customer_cols),
+    sizeof(struct sd_customer),
+    true,
+    3};
 
 static const struct col key_cols[] = {
-    COL(struct sd_api_key, id, C_TEXT),
-    COL(struct sd_api_key, workspace_id, C_TEXT),
-    COL(struct sd_api_key, created_at, C_INT),
-    COL(struct sd_api_key, kind, C_TEXT),
-    COL(struct sd_api_key, name, C_TEXT),
-    COL(struct sd_api_key, prefix, C_TEXT),
-    COL(struct sd_api_key, key_hash, C_TEXT),
-    COL(struct sd_api_key, last_used_at, C_TIME),
+    COL(struct sd_api_key, id, C_TEXT),         COL(struct sd_api_key, workspace_id, C_TEXT),
+    COL(struct sd_api_key, created_at, C_INT),  COL(struct sd_api_key, kind, C_TEXT),
+    COL(struct sd_api_key, name, C_TEXT),       COL(struct sd_api_key, prefix, C_TEXT),
+    COL(struct sd_api_key, key_hash, C_TEXT),   COL(struct sd_api_key, last_used_at, C_TIME),
     COL(struct sd_api_key, revoked_at, C_TIME),
 };
-static const struct entity key_ent = {"api_keys", "key", "this key already exists", key_cols,
-                                      SD_ARRAY_LEN(key_cols), sizeof(struct sd_api_key), true, 3};
+static const struct entity key_ent = {"api_keys",
+                                      "key",
+                                      "this key already exists",
+                                      key_cols,
+                                      SD_ARRAY_LEN(key_cols),
+                                      sizeof(struct sd_api_key),
+                                      true,
+                                      3};
 
 static const struct col session_cols[] = {
-    COL(struct sd_session, id, C_TEXT),
-    COL(struct sd_session, workspace_id, C_TEXT),
-    COL(struct sd_session, created_at, C_INT),
-    COL(struct sd_session, agent_id, C_TEXT),
-    COL(struct sd_session, token_hash, C_TEXT),
-    COL(struct sd_session, csrf_token, C_TEXT),
+    COL(struct sd_session, id, C_TEXT),         COL(struct sd_session, workspace_id, C_TEXT),
+    COL(struct sd_session, created_at, C_INT),  COL(struct sd_session, agent_id, C_TEXT),
+    COL(struct sd_session, token_hash, C_TEXT), COL(struct sd_session, csrf_token, C_TEXT),
     COL(struct sd_session, expires_at, C_INT),
 };
-static const struct entity session_ent = {"sessions", "session", "this session already exists",
-                                          session_cols, SD_ARRAY_LEN(session_cols),
-                                          sizeof(struct sd_session), true, 3};
+static const struct entity session_ent = {"sessions",
+                                          "session",
+                                          "this session already exists",
+                                          session_cols,
+                                          SD_ARRAY_LEN(session_cols),
+                                          sizeof(struct sd_session),
+                                          true,
+                                          3};
 
 static const struct col ticket_cols[] = {
-    COL(struct sd_ticket, id, C_TEXT),
-    COL(struct sd_ticket, workspace_id, C_TEXT),
-    COL(struct sd_ticket, created_at, C_INT),
-    COL(struct sd_ticket, subject, C_TEXT),
-    COL(struct sd_ticket, status, C_TEXT),
-    COL(struct sd_ticket, channel, C_TEXT),
-    COL(struct sd_ticket, priority, C_TEXT),
-    COL(struct sd_ticket, category, C_TEXT),
-    COL(struct sd_ticket, urgency, C_TEXT),
-    COL(struct sd_ticket, product_area, C_TEXT),
-    COL(struct sd_ticket, sentiment, C_TEXT),
-    COL(struct sd_ticket, assignee_id, C_TEXT),
-    COL(struct sd_ticket, customer_id, C_TEXT),
-    COL(struct sd_ticket, context, C_TEXT),
-    COL(struct sd_ticket, updated_at, C_INT),
-    COL(struct sd_ticket, first_response_at, C_TIME),
+    COL(struct sd_ticket, id, C_TEXT),          COL(struct sd_ticket, workspace_id, C_TEXT),
+    COL(struct sd_ticket, created_at, C_INT),   COL(struct sd_ticket, subject, C_TEXT),
+    COL(struct sd_ticket, status, C_TEXT),      COL(struct sd_ticket, channel, C_TEXT),
+    COL(struct sd_ticket, priority, C_TEXT),    COL(struct sd_ticket, category, C_TEXT),
+    COL(struct sd_ticket, urgency, C_TEXT),     COL(struct sd_ticket, product_area, C_TEXT),
+    COL(struct sd_ticket, sentiment, C_TEXT),   COL(struct sd_ticket, assignee_id, C_TEXT),
+    COL(struct sd_ticket, customer_id, C_TEXT), COL(struct sd_ticket, context, C_TEXT),
+    COL(struct sd_ticket, updated_at, C_INT),   COL(struct sd_ticket, first_response_at, C_TIME),
     COL(struct sd_ticket, resolved_at, C_TIME),
 };
-static const struct entity ticket_ent = {"tickets", "ticket", "this ticket already exists",
-                                         ticket_cols, SD_ARRAY_LEN(ticket_cols),
-                                         sizeof(struct sd_ticket), true, 3};
+static const struct entity ticket_ent = {"tickets",
+                                         "ticket",
+                                         "this ticket already exists",
+                                         ticket_cols,
+                                         SD_ARRAY_LEN(ticket_cols),
+                                         sizeof(struct sd_ticket),
+                                         true,
+                                         3};
 
 static const struct col message_cols[] = {
-    COL(struct sd_message, id, C_TEXT),
-    COL(struct sd_message, workspace_id, C_TEXT),
-    COL(struct sd_message, created_at, C_INT),
-    COL(struct sd_message, ticket_id, C_TEXT),
-    COL(struct sd_message, author_type, C_TEXT),
-    COL(struct sd_message, author_id, C_TEXT),
-    COL(struct sd_message, body, C_TEXT),
-    COL(struct sd_message, is_internal, C_BOOL),
+    COL(struct sd_message, id, C_TEXT),          COL(struct sd_message, workspace_id, C_TEXT),
+    COL(struct sd_message, created_at, C_INT),   COL(struct sd_message, ticket_id, C_TEXT),
+    COL(struct sd_message, author_type, C_TEXT), COL(struct sd_message, author_id, C_TEXT),
+    COL(struct sd_message, body, C_TEXT),        COL(struct sd_message, is_internal, C_BOOL),
 };
-static const struct entity message_ent = {"messages", "message", "this message already exists",
-                                          message_cols, SD_ARRAY_LEN(message_cols),
-                                          sizeof(struct sd_message), true, 3};
+static const struct entity message_ent = {"messages",
+                                          "message",
+                                          "this message already exists",
+                                          message_cols,
+                                          SD_ARRAY_LEN(message_cols),
+                                          sizeof(struct sd_message),
+                                          true,
+                                          3};
 
 static const struct col activity_cols[] = {
-    COL(struct sd_activity, id, C_TEXT),
-    COL(struct sd_activity, workspace_id, C_TEXT),
-    COL(struct sd_activity, created_at, C_INT),
-    COL(struct sd_activity, ticket_id, C_TEXT),
-    COL(struct sd_activity, actor_type, C_TEXT),
-    COL(struct sd_activity, actor_id, C_TEXT),
-    COL(struct sd_activity, action, C_TEXT),
-    COL(struct sd_activity, detail, C_TEXT),
+    COL(struct sd_activity, id, C_TEXT),         COL(struct sd_activity, workspace_id, C_TEXT),
+    COL(struct sd_activity, created_at, C_INT),  COL(struct sd_activity, ticket_id, C_TEXT),
+    COL(struct sd_activity, actor_type, C_TEXT), COL(struct sd_activity, actor_id, C_TEXT),
+    COL(struct sd_activity, action, C_TEXT),     COL(struct sd_activity, detail, C_TEXT),
 };
-static const struct entity activity_ent = {"activity", "activity", "this activity already exists",
-                                           activity_cols, SD_ARRAY_LEN(activity_cols),
-                                           sizeof(struct sd_activity), true, 3};
+static const struct entity activity_ent = {"activity",
+                                           "activity",
+                                           "this activity already exists",
+                                           activity_cols,
+                                           SD_ARRAY_LEN(activity_cols),
+                                           sizeof(struct sd_activity),
+                                           true,
+                                           3};
 
 #define SQL_MAX 2048
 
@@ -442,8 +456,8 @@ static void *to_structs(sd_arena *a, const struct entity *e, const struct sd_db_
     return arr;
 }
 
-static sd_status query(sd_db *db, sd_arena *a, const char *sql, const struct sd_db_val *p,
-                       size_t n, struct sd_db_rows *out, struct sd_err *err)
+static sd_status query(sd_db *db, sd_arena *a, const char *sql, const struct sd_db_val *p, size_t n,
+                       struct sd_db_rows *out, struct sd_err *err)
 {
     return db->store->drv->query(db->conn, a, sql, p, n, out, err);
 }
@@ -483,7 +497,8 @@ static sd_status ent_insert(sd_db *db, const struct entity *e, const void *obj, 
     sd_buf_release(&sql);
     if (st == SD_E_CONFLICT) {
         /* Tell a missing referenced row from a duplicate for the caller. */
-        bool is_fk = err != NULL && (strstr(err->msg, "FOREIGN KEY") || strstr(err->msg, "foreign key"));
+        bool is_fk =
+            err != NULL && (strstr(err->msg, "FOREIGN KEY") || strstr(err->msg, "foreign key"));
         return sd_err_set(err, SD_E_CONFLICT, NULL, "%s",
                           is_fk ? "a referenced object does not exist" : e->conflict);
     }
@@ -646,8 +661,7 @@ sd_status sd_store_agent_find_email(sd_db *db, sd_arena *a, const char *email, s
                                     struct sd_agent **out, size_t *n_out, struct sd_err *err)
 {
     struct sd_db_val p[1] = {SD_DB_TEXT_C(email)};
-    return ent_select(db, a, &agent_ent, "email = ?", p, 1, "id", limit, (void **)out, n_out,
-                      err);
+    return ent_select(db, a, &agent_ent, "email = ?", p, 1, "id", limit, (void **)out, n_out, err);
 }
 
 sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id, int64_t *out,
@@ -656,9 +670,9 @@ sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id, int64_t *out
     sd_arena *a = sd_arena_new();
     struct sd_db_rows r;
     struct sd_db_val p[1] = {SD_DB_TEXT_C(ws_id)};
-    sd_status st = query(db, a,
-                         "SELECT COUNT(*) FROM agents WHERE workspace_id = ? AND role = 'admin'", p,
-                         1, &r, err);
+    sd_status st =
+        query(db, a, "SELECT COUNT(*) FROM agents WHERE workspace_id = ? AND role = 'admin'", p, 1,
+              &r, err);
     if (st == SD_OK)
         *out = r.n_rows == 1 && r.cells[0] ? strtoll(r.cells[0], NULL, 10) : 0;
     sd_arena_free(a);
@@ -678,9 +692,8 @@ sd_status sd_store_customer_get(sd_db *db, sd_arena *a, const char *ws_id, const
     return ent_get(db, a, &customer_ent, ws_id, id, out, err);
 }
 
-sd_status sd_store_customer_find(sd_db *db, sd_arena *a, const char *ws_id,
-                                 const char *external_id, const char *email,
-                                 struct sd_customer *out, struct sd_err *err)
+sd_status sd_store_customer_find(sd_db *db, sd_arena *a, const char *ws_id, const char *external_id,
+                                 const char *email, struct sd_customer *out, struct sd_err *err)
 {
     void *rows = NULL;
     size_t n = 0;
@@ -705,8 +718,7 @@ sd_status sd_store_customer_update(sd_db *db, const struct sd_customer *c, struc
     return ent_update(db, &customer_ent, c, err);
 }
 
-sd_status sd_store_customer_delete(sd_db *db, const char *ws_id, const char *id,
-                                   struct sd_err *err)
+sd_status sd_store_customer_delete(sd_db *db, const char *ws_id, const char *id, struct sd_err *err)
 {
     return ent_delete(db, &customer_ent, ws_id, id, err);
 }
@@ -732,8 +744,8 @@ sd_status sd_store_key_find_hash(sd_db *db, sd_arena *a, const char *key_hash,
     void *rows = NULL;
     size_t n = 0;
     struct sd_db_val p[1] = {SD_DB_TEXT_C(key_hash)};
-    sd_status st = ent_select(db, a, &key_ent, "key_hash = ? AND revoked_at IS NULL", p, 1, NULL,
-                              1, &rows, &n, err);
+    sd_status st = ent_select(db, a, &key_ent, "key_hash = ? AND revoked_at IS NULL", p, 1, NULL, 1,
+                              &rows, &n, err);
     if (st != SD_OK)
         return st;
     if (n == 0)
@@ -782,8 +794,8 @@ sd_status sd_store_session_insert(sd_db *db, const struct sd_session *se, struct
     return ent_insert(db, &session_ent, se, err);
 }
 
-sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a, const char *token_hash,
-                                     int64_t now_ms, struct sd_session *out, struct sd_err *err)
+sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a, const char *token_hash, int64_t now_ms,
+                                     struct sd_session *out, struct sd_err *err)
 {
     void *rows = NULL;
     size_t n = 0;
@@ -845,8 +857,10 @@ sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char *ws_id,
     const struct {
         const char *col;
         const char *val;
-    } eq[] = {{"status", f->status},   {"category", f->category},
-              {"urgency", f->urgency}, {"channel", f->channel},
+    } eq[] = {{"status", f->status},
+              {"category", f->category},
+              {"urgency", f->urgency},
+              {"channel", f->channel},
               {"customer_id", f->customer_id}};
     SD_ASSERT(sd_buf_puts(&where, "workspace_id = ?") == SD_OK);
     p[n++] = SD_DB_TEXT_C(ws_id);

@@ -33,9 +33,9 @@ typedef struct sd_store sd_store;
 typedef struct sd_db sd_db;
 
 struct sd_store_opts {
-    const char *url;      /* "postgres://…", "postgresql://…", "sqlite:PATH" or a file path */
-    size_t n_conns;       /* pool size; 0 = 4 */
-    uint64_t wait_ms;     /* how long sd_store_get waits for a free connection; 0 = 5000 */
+    const char *url;  /* "postgres://…", "postgresql://…", "sqlite:PATH" or a file path */
+    size_t n_conns;   /* pool size; 0 = 4 */
+    uint64_t wait_ms; /* how long sd_store_get waits for a free connection; 0 = 5000 */
 };
 
 /** Opens the pool (connects lazily beyond the first); caller owns the result. */
@@ -52,8 +52,8 @@ SD_MUST_CHECK sd_status sd_store_get(sd_store *s, sd_db **out, struct sd_err *er
 void sd_store_put(sd_store *s, sd_db *db);
 
 struct sd_store_stats {
-    size_t n_conns;  /* pool size */
-    size_t n_in_use; /* connections handed out now */
+    size_t n_conns;      /* pool size */
+    size_t n_in_use;     /* connections handed out now */
     uint64_t n_waits;    /* sd_store_get calls that had to wait */
     uint64_t n_timeouts; /* sd_store_get calls that gave up */
 };
@@ -108,8 +108,8 @@ SD_MUST_CHECK sd_status sd_store_agent_find_email(sd_db *db, sd_arena *a, const 
                                                   size_t limit, struct sd_agent **out,
                                                   size_t *n_out, struct sd_err *err);
 /** Number of admins in a workspace (the last one may not be demoted or removed). */
-SD_MUST_CHECK sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id,
-                                                    int64_t *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id, int64_t *out,
+                                                    struct sd_err *err);
 
 /* ---- customers ------------------------------------------------------- */
 
@@ -138,9 +138,8 @@ SD_MUST_CHECK sd_status sd_store_key_insert(sd_db *db, const struct sd_api_key *
 /** A key that is not revoked, by the hash of its secret, in any workspace. */
 SD_MUST_CHECK sd_status sd_store_key_find_hash(sd_db *db, sd_arena *a, const char *key_hash,
                                                struct sd_api_key *out, struct sd_err *err);
-SD_MUST_CHECK sd_status sd_store_key_get(sd_db *db, sd_arena *a, const char *ws_id,
-                                         const char *id, struct sd_api_key *out,
-                                         struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_key_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                                         struct sd_api_key *out, struct sd_err *err);
 /** Marks a key revoked at @now_ms; SD_E_NOT_FOUND if absent or already revoked. */
 SD_MUST_CHECK sd_status sd_store_key_revoke(sd_db *db, const char *ws_id, const char *id,
                                             int64_t now_ms, struct sd_err *err);
@@ -156,9 +155,9 @@ SD_MUST_CHECK sd_status sd_store_key_list(sd_db *db, sd_arena *a, const char *ws
 SD_MUST_CHECK sd_status sd_store_session_insert(sd_db *db, const struct sd_session *se,
                                                 struct sd_err *err);
 /** A session that has not expired at @now_ms, by the hash of its token. */
-SD_MUST_CHECK sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a,
-                                                   const char *token_hash, int64_t now_ms,
-                                                   struct sd_session *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a, const char *token_hash,
+                                                   int64_t now_ms, struct sd_session *out,
+                                                   struct sd_err *err);
 SD_MUST_CHECK sd_status sd_store_session_delete(sd_db *db, const char *id, struct sd_err *err);
 /** Removes every session of an agent (password change, removal). */
 SD_MUST_CHECK sd_status sd_store_session_delete_agent(sd_db *db, const char *ws_id,

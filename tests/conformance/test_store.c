@@ -456,8 +456,7 @@ static int pg_fresh(const char *base)
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
     if (ok) {
-        snprintf(url, sizeof(url), "postgres://%s@%s:%s/%s", PQuser(c), PQhost(c), PQport(c),
-                 name);
+        snprintf(url, sizeof(url), "postgres://%s@%s:%s/%s", PQuser(c), PQhost(c), PQport(c), name);
     }
     PQfinish(c);
     return ok ? 0 : -1;

@@ -46,34 +46,51 @@ static void test_values(void **state)
 static void test_ticket_shape(void **state)
 {
     (void)state;
-    struct sd_ticket t = {.id = "tkt_1", .workspace_id = "ws_1", .subject = "S", .status = "new",
-                          .channel = "text", .priority = "normal", .context = "{\"page_url\":\"u\"}",
-                          .created_at = 1000, .updated_at = 2000};
+    struct sd_ticket t = {.id = "tkt_1",
+                          .workspace_id = "ws_1",
+                          .subject = "S",
+                          .status = "new",
+                          .channel = "text",
+                          .priority = "normal",
+                          .context = "{\"page_url\":\"u\"}",
+                          .created_at = 1000,
+                          .updated_at = 2000};
     json_t *j = api_ticket_json(&t);
-    const char *keys[] = {"id", "subject", "status", "channel", "priority", "category", "urgency",
-                          "product_area", "sentiment", "assignee_id", "customer_id", "context",
-                          "created_at", "updated_at", "first_response_at", "resolved_at"};
+    const char *keys[] = {
+        "id",          "subject", "status",       "channel",    "priority",
+        "category",    "urgency", "product_area", "sentiment",  "assignee_id",
+        "customer_id", "context", "created_at",   "updated_at", "first_response_at",
+        "resolved_at"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         assert_non_null(json_object_get(j, keys[i]));
     assert_int_equal(json_object_size(j), sizeof(keys) / sizeof(keys[0]));
     assert_null(json_object_get(j, "workspace_id"));
     assert_true(json_is_null(json_object_get(j, "resolved_at")));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "context"), "page_url")),
-                        "u");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "context"), "page_url")), "u");
     json_decref(j);
 }
 
 static void test_secrets_never_render(void **state)
 {
     (void)state;
-    struct sd_agent ag = {.id = "agt_1", .email = "a@b.c", .name = "A", .role = "admin",
-                          .password_hash = "$argon2id$secret", .created_at = 1, .updated_at = 1};
+    struct sd_agent ag = {.id = "agt_1",
+                          .email = "a@b.c",
+                          .name = "A",
+                          .role = "admin",
+                          .password_hash = "$argon2id$secret",
+                          .created_at = 1,
+                          .updated_at = 1};
     char *s = dump(api_agent_json(&ag));
     assert_null(strstr(s, "argon2id"));
     assert_null(strstr(s, "password"));
     free(s);
-    struct sd_api_key k = {.id = "key_1", .kind = "secret", .name = "n", .prefix = "sk_abcdefgh",
-                           .key_hash = "deadbeef", .created_at = 1};
+    struct sd_api_key k = {.id = "key_1",
+                           .kind = "secret",
+                           .name = "n",
+                           .prefix = "sk_abcdefgh",
+                           .key_hash = "deadbeef",
+                           .created_at = 1};
     s = dump(api_key_json(&k));
     assert_null(strstr(s, "deadbeef"));
     assert_non_null(strstr(s, "\"prefix\":\"sk_abcdefgh\""));
@@ -84,15 +101,23 @@ static void test_secrets_never_render(void **state)
 static void test_message_activity(void **state)
 {
     (void)state;
-    struct sd_message m = {.id = "msg_1", .ticket_id = "tkt_1", .author_type = "agent",
-                           .body = "hi", .is_internal = true, .created_at = 5};
+    struct sd_message m = {.id = "msg_1",
+                           .ticket_id = "tkt_1",
+                           .author_type = "agent",
+                           .body = "hi",
+                           .is_internal = true,
+                           .created_at = 5};
     char *s = dump(api_message_json(&m));
     assert_non_null(strstr(s, "\"internal\":true"));
     assert_non_null(strstr(s, "\"text\":\"hi\""));
     assert_non_null(strstr(s, "\"attachments\":[]"));
     free(s);
-    struct sd_activity ev = {.id = "act_1", .ticket_id = "tkt_1", .actor_type = "system",
-                             .action = "created", .detail = "{\"from\":\"a\"}", .created_at = 5};
+    struct sd_activity ev = {.id = "act_1",
+                             .ticket_id = "tkt_1",
+                             .actor_type = "system",
+                             .action = "created",
+                             .detail = "{\"from\":\"a\"}",
+                             .created_at = 5};
     s = dump(api_activity_json(&ev));
     assert_non_null(strstr(s, "\"detail\":{\"from\":\"a\"}"));
     free(s);

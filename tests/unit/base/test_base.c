@@ -108,8 +108,7 @@ static void test_str(void **state)
     assert_int_equal(sd_str_to_i64(SD_STR("1x"), 0, 100, &v), SD_E_INVALID);
     assert_int_equal(sd_str_to_i64(SD_STR(" 1"), 0, 100, &v), SD_E_INVALID);
     assert_int_equal(sd_str_to_i64(SD_STR("9223372036854775807"), 0, INT64_MAX, &v), SD_OK);
-    assert_int_equal(sd_str_to_i64(SD_STR("9223372036854775808"), 0, INT64_MAX, &v),
-                     SD_E_INVALID);
+    assert_int_equal(sd_str_to_i64(SD_STR("9223372036854775808"), 0, INT64_MAX, &v), SD_E_INVALID);
     assert_int_equal(sd_str_to_i64(SD_STR("-9223372036854775808"), INT64_MIN, 0, &v), SD_OK);
     assert_true(v == INT64_MIN);
     assert_true(sd_str_ct_eq("abc", "abc", 3));
@@ -239,9 +238,9 @@ static void test_clock_err(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena),    cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_str),      cmocka_unit_test(test_enc),
-        cmocka_unit_test(test_utf8),     cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_arena),     cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_str),       cmocka_unit_test(test_enc),
+        cmocka_unit_test(test_utf8),      cmocka_unit_test(test_ids),
         cmocka_unit_test(test_log_quote), cmocka_unit_test(test_clock_err),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

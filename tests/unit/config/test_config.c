@@ -127,20 +127,29 @@ static void test_precedence(void **state)
     close(fd);
     char conf_env[128];
     snprintf(conf_env, sizeof(conf_env), "SHOWDESK_CONFIG=%s", path);
-    char *envp[] = {conf_env, S("SHOWDESK_LOGIN_RATE=30"), S("SHOWDESK_WIDGET_RATE=40"),
-                    S("SHOWDESK_TEST_PG_URL=ignored"), S("PATH=/bin"), NULL};
-    char *argv[] = {S("serve"), S("--widget-rate"), S("50"), S("--trust-proxy"), S("--log-level=warn"),
-                    S("extra"), NULL};
+    char *envp[] = {conf_env,
+                    S("SHOWDESK_LOGIN_RATE=30"),
+                    S("SHOWDESK_WIDGET_RATE=40"),
+                    S("SHOWDESK_TEST_PG_URL=ignored"),
+                    S("PATH=/bin"),
+                    NULL};
+    char *argv[] = {S("serve"),
+                    S("--widget-rate"),
+                    S("50"),
+                    S("--trust-proxy"),
+                    S("--log-level=warn"),
+                    S("extra"),
+                    NULL};
     struct sd_config c;
     struct sd_err err = SD_ERR_INIT;
     bool help = false;
     char *rest[4];
     size_t n_rest = 0;
     assert_int_equal(load(&c, argv, envp, &help, rest, &n_rest, &err), SD_OK);
-    assert_int_equal(c.http_threads, 2);        /* file */
-    assert_int_equal(c.login_rate_per_min, 30); /* environment over file */
+    assert_int_equal(c.http_threads, 2);         /* file */
+    assert_int_equal(c.login_rate_per_min, 30);  /* environment over file */
     assert_int_equal(c.widget_rate_per_min, 50); /* flag over environment */
-    assert_true(c.trust_proxy);                 /* a bare boolean flag */
+    assert_true(c.trust_proxy);                  /* a bare boolean flag */
     assert_string_equal(c.log_level, "warn");
     assert_int_equal(n_rest, 1);
     assert_string_equal(rest[0], "extra");
@@ -171,10 +180,21 @@ static void test_usage(void **state)
     FILE *f = open_memstream(&text, &len);
     sd_config_usage(f);
     fclose(f);
-    const char *flags[] = {"--listen", "--data", "--db", "--public-url", "--threads",
-                           "--db-pool", "--max-body", "--request-timeout",
-                           "--session-ttl-hours", "--trust-proxy", "--login-rate",
-                           "--widget-rate", "--log-level", "--config", "SHOWDESK_DB_POOL"};
+    const char *flags[] = {"--listen",
+                           "--data",
+                           "--db",
+                           "--public-url",
+                           "--threads",
+                           "--db-pool",
+                           "--max-body",
+                           "--request-timeout",
+                           "--session-ttl-hours",
+                           "--trust-proxy",
+                           "--login-rate",
+                           "--widget-rate",
+                           "--log-level",
+                           "--config",
+                           "SHOWDESK_DB_POOL"};
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
         assert_non_null(strstr(text, flags[i]));
     free(text);
@@ -183,8 +203,8 @@ static void test_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_values),
-        cmocka_unit_test(test_file),       cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_defaults), cmocka_unit_test(test_values),
+        cmocka_unit_test(test_file),     cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_usage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,9 +18,9 @@ static void test_email(void **state)
     struct sd_err err = SD_ERR_INIT;
     assert_int_equal(sd_validate_email("email", "Ana.Lima@Example.COM", out, &err), SD_OK);
     assert_string_equal(out, "ana.lima@example.com");
-    const char *bad[] = {"",           "ana",          "@example.com", "ana@",
-                         "ana@example", "a@b@c.com",   "ana @x.com",   "ana@x.com.",
-                         "ana@.x.com", "<a@x.com>",    "a\n@x.com",    "a,b@x.com"};
+    const char *bad[] = {"",          "ana",        "@example.com", "ana@",       "ana@example",
+                         "a@b@c.com", "ana @x.com", "ana@x.com.",   "ana@.x.com", "<a@x.com>",
+                         "a\n@x.com", "a,b@x.com"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         sd_err_clear(&err);
         assert_int_equal(sd_validate_email("customer.email", bad[i], out, &err), SD_E_INVALID);
@@ -110,8 +110,8 @@ static void test_secret(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_email),          cmocka_unit_test(test_origin),
-        cmocka_unit_test(test_id),             cmocka_unit_test(test_password_rules),
+        cmocka_unit_test(test_email),  cmocka_unit_test(test_origin),
+        cmocka_unit_test(test_id),     cmocka_unit_test(test_password_rules),
         cmocka_unit_test(test_secret),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,8 @@ static void test_metrics(void **state)
         {"GET", "/b", "b.get", SD_ACCESS_PUBLIC, 0, h},
     };
     sd_metrics *m = sd_metrics_new(routes, 2);
-    sd_metrics_observe(m, &routes[0], 200, 300000);   /* 0.3 ms */
-    sd_metrics_observe(m, &routes[0], 200, 2000000);  /* 2 ms */
+    sd_metrics_observe(m, &routes[0], 200, 300000);         /* 0.3 ms */
+    sd_metrics_observe(m, &routes[0], 200, 2000000);        /* 2 ms */
     sd_metrics_observe(m, &routes[0], 404, 20000000000ull); /* 20 s */
     sd_metrics_observe(m, NULL, 418, 1000);
     struct sd_buf out = SD_BUF_INIT(1 << 20);
@@ -68,8 +68,8 @@ static void test_metrics(void **state)
         s, "showdesk_http_request_duration_seconds_bucket{route=\"a.get\",le=\"0.0005\"} 1\n"));
     assert_non_null(strstr(
         s, "showdesk_http_request_duration_seconds_bucket{route=\"a.get\",le=\"0.0025\"} 2\n"));
-    assert_non_null(strstr(
-        s, "showdesk_http_request_duration_seconds_bucket{route=\"a.get\",le=\"10\"} 2\n"));
+    assert_non_null(
+        strstr(s, "showdesk_http_request_duration_seconds_bucket{route=\"a.get\",le=\"10\"} 2\n"));
     assert_non_null(strstr(
         s, "showdesk_http_request_duration_seconds_bucket{route=\"a.get\",le=\"+Inf\"} 3\n"));
     assert_non_null(strstr(s, "showdesk_http_request_duration_seconds_count{route=\"a.get\"} 3\n"));

@@ -43,9 +43,9 @@ static void test_params(void **state)
     (void)state;
     sd_arena *a = sd_arena_new();
     struct sd_router_match m;
-    assert_int_equal(sd_router_match(routes, N, "GET", "/api/v1/tickets/tkt_1/messages/msg_2", a,
-                                     &m),
-                     SD_ROUTER_OK);
+    assert_int_equal(
+        sd_router_match(routes, N, "GET", "/api/v1/tickets/tkt_1/messages/msg_2", a, &m),
+        SD_ROUTER_OK);
     assert_string_equal(m.route->name, "messages.get");
     assert_int_equal(m.n_params, 2);
     assert_string_equal(m.names[0], "id");
@@ -112,8 +112,8 @@ static void test_patterns(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_literal),    cmocka_unit_test(test_params),
-        cmocka_unit_test(test_not_found),  cmocka_unit_test(test_bad_method),
+        cmocka_unit_test(test_literal),   cmocka_unit_test(test_params),
+        cmocka_unit_test(test_not_found), cmocka_unit_test(test_bad_method),
         cmocka_unit_test(test_patterns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
