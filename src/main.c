@@ -25,10 +25,11 @@ static const struct subcommand commands[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: showdesk <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'showdesk <command> --help' describes a command's options.\n");
+    (void)fprintf(out, "usage: showdesk <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        (void)fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    }
+    (void)fprintf(out, "\n'showdesk <command> --help' describes a command's options.\n");
 }
 
 int main(int argc, char **argv, char **envp)
@@ -42,11 +43,14 @@ int main(int argc, char **argv, char **envp)
         usage(stdout);
         return 0;
     }
-    if (strcmp(name, "--version") == 0)
+    if (strcmp(name, "--version") == 0) {
         name = "version";
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(commands[i].name, name) == 0)
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(commands[i].name, name) == 0) {
             return commands[i].run(argc - 1, argv + 1, envp);
-    fprintf(stderr, "showdesk: unknown command '%s' (see 'showdesk --help')\n", name);
+        }
+    }
+    (void)fprintf(stderr, "showdesk: unknown command '%s' (see 'showdesk --help')\n", name);
     return 2;
 }

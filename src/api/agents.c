@@ -41,8 +41,9 @@ void sd_api_agents_list(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
     if (!api_limit(req, resp, &limit) || !api_after_id(req, resp, "agt", &after) ||
-        !api_db(req, resp, &db))
+        !api_db(req, resp, &db)) {
         return;
+    }
     struct sd_agent *rows = NULL;
     size_t n = 0;
     if (sd_store_agent_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows, &n,
@@ -51,11 +52,13 @@ void sd_api_agents_list(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     bool has_more = n > limit;
-    if (has_more)
+    if (has_more) {
         n = limit;
+    }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         (void)json_array_append_new(items, api_agent_json(&rows[i]));
+    }
     sd_resp_json(resp, 200,
                  api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
 }
@@ -66,16 +69,18 @@ void sd_api_agents_create(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
     char email[SD_EMAIL_MAX + 1], pw[32] = "", hash[SD_SECRET_PWHASH_MAX];
-    if (!api_body(req, resp, &create_schema, &body))
+    if (!api_body(req, resp, &create_schema, &body)) {
         return;
+    }
     sd_status st = sd_validate_email("email", sd_json_str(body, "email"), email, &err);
     const char *password = sd_json_str(body, "password");
     if (st == SD_OK && password == NULL) {
         sd_secret_new_password(pw);
         password = pw;
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_secret_hash_password(password, hash, &err);
+    }
     char id[SD_ID_MAX];
     sd_id_new("agt", id);
     int64_t now = sd_clock_wall_ms();
@@ -93,16 +98,18 @@ void sd_api_agents_create(struct sd_req *req, struct sd_resp *resp)
         sodium_memzero(pw, sizeof(pw));
         return;
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_agent_insert(db, &ag, &err);
+    }
     sodium_memzero(hash, sizeof(hash));
     if (st != SD_OK) {
         api_fail(resp, &err);
         return;
     }
     json_t *o = api_agent_json(&ag);
-    if (pw[0] != '\0')
+    if (pw[0] != '\0') {
         (void)json_object_set_new(o, "password", json_string(pw));
+    }
     sodium_memzero(pw, sizeof(pw));
     sd_resp_json(resp, 201, o);
 }
@@ -113,8 +120,9 @@ void sd_api_agents_get(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_agent ag;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "agt", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "agt", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_agent_get(db, req->arena, req->auth.workspace_id, id, &ag, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -126,13 +134,15 @@ void sd_api_agents_get(struct sd_req *req, struct sd_resp *resp)
 static sd_status keep_an_admin(sd_db *db, const struct sd_agent *ag, struct sd_err *err)
 {
     int64_t n_admins = 0;
-    if (strcmp(ag->role, "admin") != 0)
+    if (strcmp(ag->role, "admin") != 0) {
         return SD_OK;
+    }
     sd_status st = sd_store_agent_count_admins(db, ag->workspace_id, &n_admins, err);
-    if (st == SD_OK && n_admins <= 1)
+    if (st == SD_OK && n_admins <= 1) {
         return sd_err_set(err, SD_E_CONFLICT, "role",
                           "agent '%s' is the workspace's last admin; make another admin first",
                           ag->id);
+    }
     return st;
 }
 
@@ -144,8 +154,9 @@ void sd_api_agents_update(struct sd_req *req, struct sd_resp *resp)
     struct sd_agent ag;
     struct sd_err err = SD_ERR_INIT;
     char hash[SD_SECRET_PWHASH_MAX];
-    if (!api_id(req, resp, "agt", &id) || !api_body(req, resp, &update_schema, &body))
+    if (!api_id(req, resp, "agt", &id) || !api_body(req, resp, &update_schema, &body)) {
         return;
+    }
     if (!api_db(req, resp, &db)) {
         json_decref(body);
         return;
@@ -154,32 +165,38 @@ void sd_api_agents_update(struct sd_req *req, struct sd_resp *resp)
     const char *role = sd_json_str(body, "role");
     const char *password = sd_json_str(body, "password");
     sd_status st = sd_store_begin(db, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_agent_get(db, req->arena, req->auth.workspace_id, id, &ag, &err);
-    if (st == SD_OK && !req->auth.is_admin && (!is_self || role != NULL))
+    }
+    if (st == SD_OK && !req->auth.is_admin && (!is_self || role != NULL)) {
         st = sd_err_set(&err, SD_E_FORBIDDEN, role ? "role" : NULL,
                         "only an admin can change another agent or a role");
+    }
     if (st == SD_OK && role != NULL && strcmp(role, ag.role) != 0) {
-        if (strcmp(role, "agent") == 0)
+        if (strcmp(role, "agent") == 0) {
             st = keep_an_admin(db, &ag, &err);
+        }
         ag.role = strcmp(role, "admin") == 0 ? "admin" : "agent";
     }
-    if (st == SD_OK && sd_json_has(body, "name"))
+    if (st == SD_OK && sd_json_has(body, "name")) {
         ag.name = sd_arena_strdup(req->arena, sd_json_str(body, "name"));
+    }
     if (st == SD_OK && password != NULL) {
         st = sd_secret_hash_password(password, hash, &err);
         ag.password_hash = hash;
         /* A new password ends every session of the agent, the caller's too. */
-        if (st == SD_OK)
+        if (st == SD_OK) {
             st = sd_store_session_delete_agent(db, ag.workspace_id, ag.id, &err);
+        }
     }
     json_decref(body);
     if (st == SD_OK) {
         ag.updated_at = sd_clock_wall_ms();
         st = sd_store_agent_update(db, &ag, &err);
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_commit(db, &err);
+    }
     sodium_memzero(hash, sizeof(hash));
     if (st != SD_OK) {
         sd_store_rollback(db);
@@ -195,21 +212,28 @@ void sd_api_agents_delete(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_agent ag;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "agt", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "agt", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     sd_status st = SD_OK;
-    if (req->auth.agent_id != NULL && strcmp(req->auth.agent_id, id) == 0)
+    if (req->auth.agent_id != NULL && strcmp(req->auth.agent_id, id) == 0) {
         st = sd_err_set(&err, SD_E_CONFLICT, "id", "you cannot remove yourself; ask another admin");
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_begin(db, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_agent_get(db, req->arena, req->auth.workspace_id, id, &ag, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = keep_an_admin(db, &ag, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_agent_delete(db, req->auth.workspace_id, id, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_commit(db, &err);
+    }
     if (st != SD_OK) {
         sd_store_rollback(db);
         api_fail(resp, &err);

@@ -21,8 +21,9 @@ bool api_fail(struct sd_resp *resp, const struct sd_err *err)
 bool api_db(struct sd_req *req, struct sd_resp *resp, sd_db **db)
 {
     struct sd_err err = SD_ERR_INIT;
-    if (sd_req_db(req, db, &err) != SD_OK)
+    if (sd_req_db(req, db, &err) != SD_OK) {
         return api_fail(resp, &err);
+    }
     return true;
 }
 
@@ -32,8 +33,9 @@ bool api_body(struct sd_req *req, struct sd_resp *resp, const struct sd_json_sch
     struct sd_err err = SD_ERR_INIT;
     json_t *j = NULL;
     if (sd_json_parse_object(req->body.data ? req->body.data : "", req->body.len, &j, &err) !=
-        SD_OK)
+        SD_OK) {
         return api_fail(resp, &err);
+    }
     if (sd_json_check(j, schema, NULL, &err) != SD_OK) {
         json_decref(j);
         return api_fail(resp, &err);
@@ -46,8 +48,9 @@ bool api_limit(struct sd_req *req, struct sd_resp *resp, size_t *out)
 {
     const char *s = sd_req_query(req, "limit");
     *out = SD_API_PAGE_DEFAULT;
-    if (s == NULL)
+    if (s == NULL) {
         return true;
+    }
     int64_t v;
     if (sd_str_to_i64(sd_str_c(s), 1, SD_API_PAGE_MAX, &v) != SD_OK) {
         sd_resp_fail(resp, SD_E_INVALID, "limit", "'limit' must be an integer from 1 to %d",
@@ -80,8 +83,9 @@ bool api_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, const 
 
 char *api_cursor_id(sd_arena *a, const char *last_id)
 {
-    if (last_id == NULL)
+    if (last_id == NULL) {
         return NULL;
+    }
     size_t n = strlen(last_id);
     char *out = sd_arena_alloc(a, sd_b64url_len(n) + 1);
     sd_b64url_encode(last_id, n, out);
@@ -92,8 +96,9 @@ bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, 
 {
     const char *c = sd_req_query(req, "cursor");
     *out = NULL;
-    if (c == NULL || c[0] == '\0')
+    if (c == NULL || c[0] == '\0') {
         return true;
+    }
     char raw[64];
     size_t n = 0;
     struct sd_err err = SD_ERR_INIT;
@@ -117,16 +122,18 @@ json_t *api_list(json_t *items, const char *next)
 
 json_t *api_jstr(const char *s)
 {
-    if (s == NULL)
+    if (s == NULL) {
         return json_null();
+    }
     json_t *j = json_string(s);
     return j ? j : json_null();
 }
 
 json_t *api_jtime(int64_t ms)
 {
-    if (ms == 0)
+    if (ms == 0) {
         return json_null();
+    }
     char buf[SD_TIME_ISO_LEN];
     sd_time_iso(ms, buf);
     return json_string(buf);
@@ -275,8 +282,9 @@ sd_status api_activity(struct sd_req *req, sd_db *db, const char *ticket_id, con
                              .action = action,
                              .created_at = sd_clock_wall_ms()};
     api_actor(req, &ev.actor_type, &ev.actor_id);
-    if (detail == NULL)
+    if (detail == NULL) {
         detail = json_object();
+    }
     char *text = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
     ev.detail = text ? text : "{}";

@@ -38,27 +38,31 @@ static sd_status apply(struct sd_req *req, const json_t *body, struct sd_custome
                   {"name", offsetof(struct sd_customer, name)},
                   {"plan", offsetof(struct sd_customer, plan)}};
     for (size_t i = 0; i < SD_ARRAY_LEN(fields); i++) {
-        if (!sd_json_has(body, fields[i].key))
+        if (!sd_json_has(body, fields[i].key)) {
             continue;
+        }
         const char **f = (const char **)(void *)((char *)c + fields[i].off);
         *f = sd_arena_strdup(req->arena, sd_json_str(body, fields[i].key));
     }
-    if (c->name == NULL)
+    if (c->name == NULL) {
         c->name = "";
+    }
     if (sd_json_has(body, "email")) {
         const char *email = sd_json_str(body, "email");
         if (email == NULL) {
             c->email = NULL;
         } else {
             char *mail = sd_arena_alloc(req->arena, SD_EMAIL_MAX + 1);
-            if (sd_validate_email("email", email, mail, err) != SD_OK)
+            if (sd_validate_email("email", email, mail, err) != SD_OK) {
                 return SD_E_INVALID;
+            }
             c->email = mail;
         }
     }
-    if (c->email == NULL && c->external_id == NULL)
+    if (c->email == NULL && c->external_id == NULL) {
         return sd_err_set(err, SD_E_INVALID, "email",
                           "a customer needs an email or an external_id (or both)");
+    }
     return SD_OK;
 }
 
@@ -69,8 +73,9 @@ void sd_api_customers_list(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
     if (!api_limit(req, resp, &limit) || !api_after_id(req, resp, "cus", &after) ||
-        !api_db(req, resp, &db))
+        !api_db(req, resp, &db)) {
         return;
+    }
     struct sd_customer *rows = NULL;
     size_t n = 0;
     if (sd_store_customer_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows, &n,
@@ -79,11 +84,13 @@ void sd_api_customers_list(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     bool has_more = n > limit;
-    if (has_more)
+    if (has_more) {
         n = limit;
+    }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         (void)json_array_append_new(items, api_customer_json(&rows[i]));
+    }
     sd_resp_json(resp, 200,
                  api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
 }
@@ -93,8 +100,9 @@ void sd_api_customers_create(struct sd_req *req, struct sd_resp *resp)
     json_t *body = NULL;
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_body(req, resp, &create_schema, &body))
+    if (!api_body(req, resp, &create_schema, &body)) {
         return;
+    }
     char id[SD_ID_MAX];
     sd_id_new("cus", id);
     int64_t now = sd_clock_wall_ms();
@@ -102,10 +110,12 @@ void sd_api_customers_create(struct sd_req *req, struct sd_resp *resp)
         .id = id, .workspace_id = req->auth.workspace_id, .created_at = now, .updated_at = now};
     sd_status st = apply(req, body, &c, &err);
     json_decref(body);
-    if (st == SD_OK && !api_db(req, resp, &db))
+    if (st == SD_OK && !api_db(req, resp, &db)) {
         return;
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_customer_insert(db, &c, &err);
+    }
     if (st != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -119,8 +129,9 @@ void sd_api_customers_get(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_customer c;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "cus", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "cus", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_customer_get(db, req->arena, req->auth.workspace_id, id, &c, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -135,15 +146,17 @@ void sd_api_customers_update(struct sd_req *req, struct sd_resp *resp)
     json_t *body = NULL;
     struct sd_customer c;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "cus", &id) || !api_body(req, resp, &update_schema, &body))
+    if (!api_id(req, resp, "cus", &id) || !api_body(req, resp, &update_schema, &body)) {
         return;
+    }
     if (!api_db(req, resp, &db)) {
         json_decref(body);
         return;
     }
     sd_status st = sd_store_customer_get(db, req->arena, req->auth.workspace_id, id, &c, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = apply(req, body, &c, &err);
+    }
     json_decref(body);
     if (st == SD_OK) {
         c.updated_at = sd_clock_wall_ms();
@@ -161,8 +174,9 @@ void sd_api_customers_delete(struct sd_req *req, struct sd_resp *resp)
     const char *id;
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "cus", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "cus", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_customer_delete(db, req->auth.workspace_id, id, &err) != SD_OK) {
         api_fail(resp, &err);
         return;

@@ -29,8 +29,9 @@ void sd_api_keys_list(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
     if (!api_limit(req, resp, &limit) || !api_after_id(req, resp, "key", &after) ||
-        !api_db(req, resp, &db))
+        !api_db(req, resp, &db)) {
         return;
+    }
     struct sd_api_key *rows = NULL;
     size_t n = 0;
     if (sd_store_key_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows, &n,
@@ -39,11 +40,13 @@ void sd_api_keys_list(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     bool has_more = n > limit;
-    if (has_more)
+    if (has_more) {
         n = limit;
+    }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         (void)json_array_append_new(items, api_key_json(&rows[i]));
+    }
     sd_resp_json(resp, 200,
                  api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
 }
@@ -53,13 +56,15 @@ void sd_api_keys_create(struct sd_req *req, struct sd_resp *resp)
     json_t *body = NULL;
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_body(req, resp, &create_schema, &body))
+    if (!api_body(req, resp, &create_schema, &body)) {
         return;
+    }
     const char *kind = sd_arena_strdup(req->arena, sd_json_str(body, "kind"));
     const char *name = sd_arena_strdup(req->arena, sd_json_str(body, "name"));
     json_decref(body);
-    if (!api_db(req, resp, &db))
+    if (!api_db(req, resp, &db)) {
         return;
+    }
     char key[SD_SECRET_KEY_MAX], hash[SD_SECRET_HASH_HEX], prefix[SD_SECRET_PREFIX_LEN + 1];
     char id[SD_ID_MAX];
     sd_secret_new_key(strcmp(kind, "secret") == 0 ? "sk" : "pk", key);
@@ -87,8 +92,9 @@ void sd_api_keys_revoke(struct sd_req *req, struct sd_resp *resp)
     const char *id;
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "key", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "key", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_key_revoke(db, req->auth.workspace_id, id, sd_clock_wall_ms(), &err) != SD_OK) {
         api_fail(resp, &err);
         return;

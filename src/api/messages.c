@@ -33,29 +33,33 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
     const char *tid;
     sd_db *db;
     json_t *body = NULL;
-    struct sd_ticket t;
+    struct sd_ticket t = {0};
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "tkt", &tid) || !api_body(req, resp, &create_schema, &body))
+    if (!api_id(req, resp, "tkt", &tid) || !api_body(req, resp, &create_schema, &body)) {
         return;
+    }
     const char *author = sd_json_str(body, "author");
     const char *author_id = sd_json_str(body, "author_id");
     bool is_internal = json_is_true(json_object_get(body, "internal"));
     sd_status st = SD_OK;
     if (req->auth.kind == SD_AUTH_SESSION) {
-        if ((author != NULL && strcmp(author, "agent") != 0) || author_id != NULL)
+        if ((author != NULL && strcmp(author, "agent") != 0) || author_id != NULL) {
             st = sd_err_set(&err, SD_E_INVALID, "author",
                             "an agent session always writes as its agent; leave out 'author' "
                             "and 'author_id'");
+        }
         author = "agent";
         author_id = req->auth.agent_id;
     } else if (author == NULL) {
         author = "agent";
     }
-    if (st == SD_OK && is_internal && strcmp(author, "agent") != 0)
+    if (st == SD_OK && is_internal && strcmp(author, "agent") != 0) {
         st = sd_err_set(&err, SD_E_INVALID, "internal", "only agents can write internal notes");
-    if (st == SD_OK && author_id != NULL && strcmp(author, "agent") != 0)
+    }
+    if (st == SD_OK && author_id != NULL && strcmp(author, "agent") != 0) {
         st = sd_err_set(&err, SD_E_INVALID, "author_id",
                         "'author_id' names an agent; it goes only with author 'agent'");
+    }
     author = sd_arena_strdup(req->arena, author);
     author_id = sd_arena_strdup(req->arena, author_id);
     char *text = sd_arena_strdup(req->arena, sd_json_str(body, "text"));
@@ -64,8 +68,9 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
         api_fail(resp, &err);
         return;
     }
-    if (!api_db(req, resp, &db))
+    if (!api_db(req, resp, &db)) {
         return;
+    }
     int64_t now = sd_clock_wall_ms();
     char mid[SD_ID_MAX];
     sd_id_new("msg", mid);
@@ -78,39 +83,47 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
                            .is_internal = is_internal,
                            .created_at = now};
     st = sd_store_begin(db, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_ticket_get(db, req->arena, req->auth.workspace_id, tid, &t, &err);
+    }
     if (st == SD_OK && strcmp(author, "agent") == 0 && author_id != NULL &&
         req->auth.kind != SD_AUTH_SESSION) {
         struct sd_agent ag;
         if (sd_validate_id("author_id", author_id, "agt", &err) != SD_OK ||
             sd_store_agent_get(db, req->arena, req->auth.workspace_id, author_id, &ag, &err) !=
-                SD_OK)
+                SD_OK) {
             st = sd_err_set(&err, SD_E_INVALID, "author_id",
                             "'author_id' names no agent of this workspace");
+        }
     }
-    if (st == SD_OK && strcmp(author, "customer") == 0)
+    if (st == SD_OK && strcmp(author, "customer") == 0) {
         m.author_id = t.customer_id;
-    if (st == SD_OK && strcmp(t.status, "closed") == 0 && !is_internal)
+    }
+    if (st == SD_OK && strcmp(t.status, "closed") == 0 && !is_internal) {
         st = sd_err_set(&err, SD_E_CONFLICT, "ticket",
                         "ticket is closed; open a new ticket to follow up");
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_message_insert(db, &m, &err);
+    }
     const char *old_status = st == SD_OK ? t.status : NULL;
     if (st == SD_OK) {
         sd_ticket_on_message(&t, author, is_internal, now);
         st = sd_store_ticket_update(db, &t, &err);
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = api_activity(req, db, t.id, "message_added",
                           json_pack("{s:s, s:s, s:b}", "message_id", m.id, "author_type", author,
                                     "internal", is_internal),
                           &err);
-    if (st == SD_OK && strcmp(old_status, t.status) != 0)
+    }
+    if (st == SD_OK && strcmp(old_status, t.status) != 0) {
         st = api_activity(req, db, t.id, "status_changed",
                           json_pack("{s:s, s:s}", "from", old_status, "to", t.status), &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_commit(db, &err);
+    }
     if (st != SD_OK) {
         sd_store_rollback(db);
         api_fail(resp, &err);
@@ -125,8 +138,9 @@ static bool ticket_exists(struct sd_req *req, struct sd_resp *resp, sd_db *db, c
 {
     struct sd_ticket t;
     struct sd_err err = SD_ERR_INIT;
-    if (sd_store_ticket_get(db, req->arena, req->auth.workspace_id, tid, &t, &err) != SD_OK)
+    if (sd_store_ticket_get(db, req->arena, req->auth.workspace_id, tid, &t, &err) != SD_OK) {
         return api_fail(resp, &err);
+    }
     return true;
 }
 
@@ -138,8 +152,9 @@ void sd_api_messages_list(struct sd_req *req, struct sd_resp *resp)
     struct sd_err err = SD_ERR_INIT;
     if (!api_id(req, resp, "tkt", &tid) || !api_limit(req, resp, &limit) ||
         !api_after_id(req, resp, "msg", &after) || !api_db(req, resp, &db) ||
-        !ticket_exists(req, resp, db, tid))
+        !ticket_exists(req, resp, db, tid)) {
         return;
+    }
     struct sd_message *rows = NULL;
     size_t n = 0;
     if (sd_store_message_list(db, req->arena, req->auth.workspace_id, tid, true, after, limit + 1,
@@ -148,11 +163,13 @@ void sd_api_messages_list(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     bool has_more = n > limit;
-    if (has_more)
+    if (has_more) {
         n = limit;
+    }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         (void)json_array_append_new(items, api_message_json(&rows[i]));
+    }
     sd_resp_json(resp, 200,
                  api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
 }
@@ -165,8 +182,9 @@ void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp)
     struct sd_err err = SD_ERR_INIT;
     if (!api_id(req, resp, "tkt", &tid) || !api_limit(req, resp, &limit) ||
         !api_after_id(req, resp, "act", &after) || !api_db(req, resp, &db) ||
-        !ticket_exists(req, resp, db, tid))
+        !ticket_exists(req, resp, db, tid)) {
         return;
+    }
     struct sd_activity *rows = NULL;
     size_t n = 0;
     if (sd_store_activity_list(db, req->arena, req->auth.workspace_id, tid, after, limit + 1, &rows,
@@ -175,11 +193,13 @@ void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     bool has_more = n > limit;
-    if (has_more)
+    if (has_more) {
         n = limit;
+    }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         (void)json_array_append_new(items, api_activity_json(&rows[i]));
+    }
     sd_resp_json(resp, 200,
                  api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
 }

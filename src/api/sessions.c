@@ -31,8 +31,9 @@ static const struct sd_json_schema login_schema = SD_JSON_SCHEMA(login_fields);
 
 static bool is_secure(struct sd_req *req)
 {
-    if (req->app->is_https)
+    if (req->app->is_https) {
         return true;
+    }
     const char *proto = req->app->cfg->trust_proxy ? sd_req_header(req, "X-Forwarded-Proto") : NULL;
     return proto != NULL && strcmp(proto, "https") == 0;
 }
@@ -51,16 +52,18 @@ void sd_api_login(struct sd_req *req, struct sd_resp *resp)
                      "too many login attempts from this address; try again in %d s", retry);
         return;
     }
-    if (!api_body(req, resp, &login_schema, &body))
+    if (!api_body(req, resp, &login_schema, &body)) {
         return;
+    }
     char email[SD_EMAIL_MAX + 1] = "";
     const char *password = sd_arena_strdup(req->arena, sd_json_str(body, "password"));
     const char *ws_id = sd_arena_strdup(req->arena, sd_json_str(body, "workspace_id"));
     sd_status st = sd_validate_email("email", sd_json_str(body, "email"), email, &err);
     json_decref(body);
     if (st != SD_OK || !api_db(req, resp, &db)) {
-        if (st != SD_OK)
+        if (st != SD_OK) {
             api_fail(resp, &err);
+        }
         return;
     }
     struct sd_agent *agents = NULL;
@@ -72,15 +75,17 @@ void sd_api_login(struct sd_req *req, struct sd_resp *resp)
     struct sd_agent *match = NULL;
     size_t n_match = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ws_id != NULL && strcmp(agents[i].workspace_id, ws_id) != 0)
+        if (ws_id != NULL && strcmp(agents[i].workspace_id, ws_id) != 0) {
             continue;
+        }
         if (sd_secret_verify_password(agents[i].password_hash, password)) {
             match = &agents[i];
             n_match++;
         }
     }
-    if (n == 0)
+    if (n == 0) {
         (void)sd_secret_verify_password(sd_secret_dummy_hash(), password);
+    }
     if (n_match > 1) {
         sd_resp_fail(resp, SD_E_CONFLICT, "workspace_id",
                      "this email and password open several workspaces; send workspace_id too");
@@ -129,8 +134,9 @@ void sd_api_logout(struct sd_req *req, struct sd_resp *resp)
                      "logout is for agent sessions; revoke a key instead");
         return;
     }
-    if (!api_db(req, resp, &db))
+    if (!api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_session_delete(db, req->auth.session_id, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -148,8 +154,9 @@ void sd_api_me(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
     struct sd_workspace ws;
-    if (!api_db(req, resp, &db))
+    if (!api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &ws, &err) != SD_OK) {
         api_fail(resp, &err);
         return;

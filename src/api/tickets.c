@@ -96,24 +96,28 @@ static sd_status resolve_customer(struct sd_req *req, sd_db *db, const json_t *c
 
     if (id != NULL) {
         if (sd_validate_id("customer.id", id, "cus", err) != SD_OK ||
-            sd_store_customer_get(db, req->arena, ws, id, &c, err) != SD_OK)
+            sd_store_customer_get(db, req->arena, ws, id, &c, err) != SD_OK) {
             return sd_err_set(err, SD_E_INVALID, "customer.id",
                               "'customer.id' names no customer of this workspace");
+        }
         *id_out = c.id;
         return SD_OK;
     }
-    if (email_in != NULL && sd_validate_email("customer.email", email_in, email, err) != SD_OK)
+    if (email_in != NULL && sd_validate_email("customer.email", email_in, email, err) != SD_OK) {
         return SD_E_INVALID;
-    if (ext == NULL && email_in == NULL)
+    }
+    if (ext == NULL && email_in == NULL) {
         return sd_err_set(err, SD_E_INVALID, "customer",
                           "'customer' needs an id, an external_id or an email");
+    }
     st = sd_store_customer_find(db, req->arena, ws, ext, email_in ? email : NULL, &c, err);
     if (st == SD_OK) {
         *id_out = c.id;
         return SD_OK;
     }
-    if (st != SD_E_NOT_FOUND)
+    if (st != SD_E_NOT_FOUND) {
         return st;
+    }
     char cid[SD_ID_MAX];
     sd_id_new("cus", cid);
     int64_t now = sd_clock_wall_ms();
@@ -127,8 +131,9 @@ static sd_status resolve_customer(struct sd_req *req, sd_db *db, const json_t *c
                              .created_at = now,
                              .updated_at = now};
     st = sd_store_customer_insert(db, &nc, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     *id_out = sd_arena_strdup(req->arena, cid);
     return SD_OK;
 }
@@ -137,12 +142,14 @@ static sd_status check_assignee(struct sd_req *req, sd_db *db, const char *assig
                                 struct sd_err *err)
 {
     struct sd_agent ag;
-    if (assignee == NULL)
+    if (assignee == NULL) {
         return SD_OK;
+    }
     if (sd_validate_id("assignee_id", assignee, "agt", err) != SD_OK ||
-        sd_store_agent_get(db, req->arena, req->auth.workspace_id, assignee, &ag, err) != SD_OK)
+        sd_store_agent_get(db, req->arena, req->auth.workspace_id, assignee, &ag, err) != SD_OK) {
         return sd_err_set(err, SD_E_INVALID, "assignee_id",
                           "'assignee_id' names no agent of this workspace");
+    }
     return SD_OK;
 }
 
@@ -158,8 +165,9 @@ void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp)
     json_t *body = NULL;
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_body(req, resp, is_widget ? &widget_create_schema : &create_schema, &body))
+    if (!api_body(req, resp, is_widget ? &widget_create_schema : &create_schema, &body)) {
         return;
+    }
     if (!api_db(req, resp, &db)) {
         json_decref(body);
         return;
@@ -189,12 +197,15 @@ void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp)
     text = text ? sd_arena_strdup(req->arena, text) : NULL;
 
     sd_status st = sd_store_begin(db, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = check_assignee(req, db, t.assignee_id, &err);
-    if (st == SD_OK && cj != NULL)
+    }
+    if (st == SD_OK && cj != NULL) {
         st = resolve_customer(req, db, cj, &t.customer_id, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_ticket_insert(db, &t, &err);
+    }
     if (st == SD_OK && text != NULL) {
         char mid[SD_ID_MAX];
         sd_id_new("msg", mid);
@@ -207,11 +218,13 @@ void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp)
                                .created_at = now};
         st = sd_store_message_insert(db, &m, &err);
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = api_activity(req, db, t.id, "created",
                           json_pack("{s:s, s:s}", "channel", t.channel, "status", t.status), &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_commit(db, &err);
+    }
     json_decref(body);
     if (st != SD_OK) {
         sd_store_rollback(db);
@@ -228,8 +241,9 @@ void sd_api_tickets_get(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_ticket t;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "tkt", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "tkt", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_ticket_get(db, req->arena, req->auth.workspace_id, id, &t, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -242,12 +256,14 @@ static void patch_field(struct sd_req *req, const json_t *body, const char *key,
                         json_t *changes)
 {
     json_t *v = json_object_get(body, key);
-    if (v == NULL)
+    if (v == NULL) {
         return;
+    }
     const char *nv = json_is_null(v) ? NULL : sd_arena_strdup(req->arena, json_string_value(v));
     const char *old = *field;
-    if ((old == NULL && nv == NULL) || (old != NULL && nv != NULL && strcmp(old, nv) == 0))
+    if ((old == NULL && nv == NULL) || (old != NULL && nv != NULL && strcmp(old, nv) == 0)) {
         return;
+    }
     (void)json_object_set_new(changes, key,
                               json_pack("{s:o, s:o}", "from", api_jstr(old), "to", api_jstr(nv)));
     *field = nv;
@@ -260,8 +276,9 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
     json_t *body = NULL;
     struct sd_ticket t;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "tkt", &id) || !api_body(req, resp, &update_schema, &body))
+    if (!api_id(req, resp, "tkt", &id) || !api_body(req, resp, &update_schema, &body)) {
         return;
+    }
     if (!api_db(req, resp, &db)) {
         json_decref(body);
         return;
@@ -269,12 +286,14 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
     int64_t now = sd_clock_wall_ms();
     json_t *changes = json_object();
     sd_status st = sd_store_begin(db, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_ticket_get(db, req->arena, req->auth.workspace_id, id, &t, &err);
+    }
     const char *old_status = st == SD_OK ? t.status : NULL;
     const char *new_status = sd_json_str(body, "status");
-    if (st == SD_OK && new_status != NULL)
+    if (st == SD_OK && new_status != NULL) {
         st = sd_ticket_set_status(&t, new_status, now, &err);
+    }
     if (st == SD_OK) {
         patch_field(req, body, "subject", &t.subject, changes);
         patch_field(req, body, "priority", &t.priority, changes);
@@ -287,18 +306,21 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
     if (st == SD_OK && sd_json_has(body, "assignee_id")) {
         json_t *assign = json_object();
         patch_field(req, body, "assignee_id", &t.assignee_id, assign);
-        if (json_object_size(assign) > 0)
+        if (json_object_size(assign) > 0) {
             st = check_assignee(req, db, t.assignee_id, &err);
-        if (st == SD_OK && json_object_size(assign) > 0)
+        }
+        if (st == SD_OK && json_object_size(assign) > 0) {
             st = api_activity(req, db, t.id, "assigned",
                               json_pack("{s:o, s:o}", "from", api_jstr(old_assignee), "to",
                                         api_jstr(t.assignee_id)),
                               &err);
+        }
         json_decref(assign);
     }
-    if (st == SD_OK && old_status != NULL && strcmp(old_status, t.status) != 0)
+    if (st == SD_OK && old_status != NULL && strcmp(old_status, t.status) != 0) {
         st = api_activity(req, db, t.id, "status_changed",
                           json_pack("{s:s, s:s}", "from", old_status, "to", t.status), &err);
+    }
     if (st == SD_OK && json_object_size(changes) > 0) {
         st = api_activity(req, db, t.id, "updated", json_incref(changes), &err);
     }
@@ -306,8 +328,9 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
         t.updated_at = now;
         st = sd_store_ticket_update(db, &t, &err);
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_commit(db, &err);
+    }
     json_decref(changes);
     json_decref(body);
     if (st != SD_OK) {
@@ -323,8 +346,9 @@ void sd_api_tickets_delete(struct sd_req *req, struct sd_resp *resp)
     const char *id;
     sd_db *db;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "tkt", &id) || !api_db(req, resp, &db))
+    if (!api_id(req, resp, "tkt", &id) || !api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_ticket_delete(db, req->auth.workspace_id, id, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -349,22 +373,27 @@ static bool decode_cursor(struct sd_req *req, const char *c, struct sd_ticket_fi
 {
     char raw[128];
     size_t n = 0;
-    if (sd_b64url_decode(c, strlen(c), raw, sizeof(raw) - 1, &n) != SD_OK)
+    if (sd_b64url_decode(c, strlen(c), raw, sizeof(raw) - 1, &n) != SD_OK) {
         return false;
+    }
     raw[n] = '\0';
     char want_sort = f->sort == SD_SORT_UPDATED ? 'u' : 'c';
     char want_dir = f->is_ascending ? 'a' : 'd';
-    if (n < 5 || raw[0] != want_sort || raw[1] != want_dir || raw[2] != '.')
+    if (n < 5 || raw[0] != want_sort || raw[1] != want_dir || raw[2] != '.') {
         return false;
+    }
     char *dot = strchr(raw + 3, '.');
-    if (dot == NULL)
+    if (dot == NULL) {
         return false;
+    }
     int64_t key;
     if (sd_str_to_i64((struct sd_str){raw + 3, (size_t)(dot - raw - 3)}, 0, INT64_MAX, &key) !=
-        SD_OK)
+        SD_OK) {
         return false;
-    if (sd_validate_id("cursor", dot + 1, "tkt", NULL) != SD_OK)
+    }
+    if (sd_validate_id("cursor", dot + 1, "tkt", NULL) != SD_OK) {
         return false;
+    }
     f->has_cursor = true;
     f->cursor_key = key;
     f->cursor_id = sd_arena_strdup(req->arena, dot + 1);
@@ -377,8 +406,9 @@ static bool filter_arg(struct sd_req *req, struct sd_resp *resp, const char *nam
 {
     const char *v = sd_req_query(req, name);
     *out = NULL;
-    if (v == NULL)
+    if (v == NULL) {
         return true;
+    }
     if (set != NULL && !sd_domain_one_of(set, v)) {
         sd_resp_fail(resp, SD_E_INVALID, name, "'%s' filter has an unknown value '%.60s'", name, v);
         return false;
@@ -401,8 +431,10 @@ void sd_api_tickets_list(struct sd_req *req, struct sd_resp *resp)
         !filter_arg(req, resp, "urgency", sd_ticket_urgencies, &f.urgency) ||
         !filter_arg(req, resp, "channel", sd_ticket_channels, &f.channel) ||
         !filter_arg(req, resp, "assignee", NULL, &f.assignee_id) ||
-        !filter_arg(req, resp, "customer", NULL, &f.customer_id) || !api_limit(req, resp, &f.limit))
+        !filter_arg(req, resp, "customer", NULL, &f.customer_id) ||
+        !api_limit(req, resp, &f.limit)) {
         return;
+    }
     const char *sort = sd_req_query(req, "sort");
     if (sort == NULL || strcmp(sort, "-created_at") == 0) {
         f.sort = SD_SORT_CREATED;
@@ -426,8 +458,9 @@ void sd_api_tickets_list(struct sd_req *req, struct sd_resp *resp)
                      "without it");
         return;
     }
-    if (!api_db(req, resp, &db))
+    if (!api_db(req, resp, &db)) {
         return;
+    }
     struct sd_ticket *rows = NULL;
     size_t n = 0;
     bool has_more = false;
@@ -437,8 +470,9 @@ void sd_api_tickets_list(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     json_t *items = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         (void)json_array_append_new(items, api_ticket_json(&rows[i]));
+    }
     sd_resp_json(
         resp, 200,
         api_list(items, has_more && n > 0 ? encode_cursor(req->arena, &f, &rows[n - 1]) : NULL));

@@ -24,8 +24,9 @@ void sd_api_workspace_get(struct sd_req *req, struct sd_resp *resp)
     sd_db *db;
     struct sd_workspace w;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_db(req, resp, &db))
+    if (!api_db(req, resp, &db)) {
         return;
+    }
     if (sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &w, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
@@ -52,8 +53,9 @@ static const char *origins_text(struct sd_req *req, const json_t *arr, struct sd
         size_t k;
         const json_t *w;
         json_array_foreach(out, k, w) seen = seen || strcmp(json_string_value(w), o) == 0;
-        if (!seen)
+        if (!seen) {
             (void)json_array_append_new(out, json_string(o));
+        }
     }
     char *s = json_dumps(out, JSON_COMPACT);
     json_decref(out);
@@ -68,19 +70,22 @@ void sd_api_workspace_update(struct sd_req *req, struct sd_resp *resp)
     json_t *body = NULL;
     struct sd_workspace w;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_body(req, resp, &update_schema, &body))
+    if (!api_body(req, resp, &update_schema, &body)) {
         return;
+    }
     if (!api_db(req, resp, &db)) {
         json_decref(body);
         return;
     }
     sd_status st = sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &w, &err);
-    if (st == SD_OK && sd_json_has(body, "name"))
+    if (st == SD_OK && sd_json_has(body, "name")) {
         w.name = sd_arena_strdup(req->arena, sd_json_str(body, "name"));
+    }
     if (st == SD_OK && sd_json_has(body, "allowed_origins")) {
         w.allowed_origins = origins_text(req, json_object_get(body, "allowed_origins"), &err);
-        if (w.allowed_origins == NULL)
+        if (w.allowed_origins == NULL) {
             st = SD_E_INVALID;
+        }
     }
     json_decref(body);
     if (st == SD_OK) {

@@ -10,7 +10,7 @@
 #include "base/mem.h"
 #include "base/banned.h"
 
-#define BLOCK_SIZE (16 * 1024)
+#define BLOCK_SIZE ((size_t)16 * 1024)
 #define ALIGN      16
 
 struct block {
@@ -38,10 +38,12 @@ sd_arena *sd_arena_new(void)
 
 void sd_arena_free(sd_arena *a)
 {
-    if (a == NULL)
+    if (a == NULL) {
         return;
-    for (struct cleanup *c = a->cleanups; c != NULL; c = c->next)
+    }
+    for (struct cleanup *c = a->cleanups; c != NULL; c = c->next) {
         c->fn(c->arg);
+    }
     struct block *b = a->head;
     while (b != NULL) {
         struct block *next = b->next;
@@ -54,8 +56,9 @@ void sd_arena_free(sd_arena *a)
 void *sd_arena_alloc(sd_arena *a, size_t n)
 {
     size_t need = (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-    if (need < n)
+    if (need < n) {
         sd__assert_fail("arena allocation overflow", __FILE__, __LINE__);
+    }
     struct block *b = a->head;
     if (b == NULL || b->cap - b->used < need) {
         if (need > BLOCK_SIZE / 4) {
@@ -90,8 +93,9 @@ void *sd_arena_alloc(sd_arena *a, size_t n)
 char *sd_arena_strndup(sd_arena *a, const char *s, size_t n)
 {
     char *d = sd_arena_alloc(a, n + 1);
-    if (n > 0)
+    if (n > 0) {
         memcpy(d, s, n);
+    }
     d[n] = '\0';
     return d;
 }
@@ -107,8 +111,9 @@ char *sd_arena_vprintf(sd_arena *a, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int n = vsnprintf(NULL, 0, fmt, cp);
     va_end(cp);
-    if (n < 0)
+    if (n < 0) {
         return sd_arena_strdup(a, "");
+    }
     char *d = sd_arena_alloc(a, (size_t)n + 1);
     (void)vsnprintf(d, (size_t)n + 1, fmt, ap);
     return d;

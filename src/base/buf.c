@@ -12,16 +12,20 @@
 
 static sd_status reserve(struct sd_buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
+    if (extra > b->max || b->len > b->max - extra) {
         return SD_E_TOO_LARGE;
+    }
     size_t need = b->len + extra + 1;
-    if (need <= b->cap)
+    if (need <= b->cap) {
         return SD_OK;
+    }
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
+    while (cap < need) {
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (cap > b->max + 1)
+    }
+    if (cap > b->max + 1) {
         cap = b->max + 1;
+    }
     b->data = sd_xrealloc(b->data, cap);
     b->cap = cap;
     return SD_OK;
@@ -30,10 +34,12 @@ static sd_status reserve(struct sd_buf *b, size_t extra)
 sd_status sd_buf_append(struct sd_buf *b, const void *p, size_t n)
 {
     sd_status st = reserve(b, n);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (n > 0)
+    }
+    if (n > 0) {
         memcpy(b->data + b->len, p, n);
+    }
     b->len += n;
     b->data[b->len] = '\0';
     return SD_OK;
@@ -50,11 +56,13 @@ sd_status sd_buf_printf(struct sd_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
         return SD_E_INVALID;
+    }
     sd_status st = reserve(b, (size_t)n);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     va_start(ap, fmt);
     (void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -65,8 +73,9 @@ sd_status sd_buf_printf(struct sd_buf *b, const char *fmt, ...)
 void sd_buf_reset(struct sd_buf *b)
 {
     b->len = 0;
-    if (b->data != NULL)
+    if (b->data != NULL) {
         b->data[0] = '\0';
+    }
 }
 
 void sd_buf_release(struct sd_buf *b)
@@ -79,8 +88,9 @@ void sd_buf_release(struct sd_buf *b)
 char *sd_buf_detach(struct sd_buf *b, size_t *len_out)
 {
     char *d = b->data ? b->data : sd_xstrdup("");
-    if (len_out != NULL)
+    if (len_out != NULL) {
         *len_out = b->len;
+    }
     b->data = NULL;
     b->len = b->cap = 0;
     return d;

@@ -50,34 +50,42 @@ void sd_b64url_encode(const void *in, size_t n, char *out)
 
 static int val(char c)
 {
-    if (c >= 'A' && c <= 'Z')
+    if (c >= 'A' && c <= 'Z') {
         return c - 'A';
-    if (c >= 'a' && c <= 'z')
+    }
+    if (c >= 'a' && c <= 'z') {
         return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
+    }
+    if (c >= '0' && c <= '9') {
         return c - '0' + 52;
-    if (c == '-')
+    }
+    if (c == '-') {
         return 62;
-    if (c == '_')
+    }
+    if (c == '_') {
         return 63;
+    }
     return -1;
 }
 
 sd_status sd_b64url_decode(const char *in, size_t n, void *out, size_t cap, size_t *len_out)
 {
-    if (n % 4 == 1)
+    if (n % 4 == 1) {
         return SD_E_INVALID;
+    }
     size_t need = n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 - 1);
-    if (need > cap)
+    if (need > cap) {
         return SD_E_INVALID;
+    }
     unsigned char *o = out;
     uint32_t acc = 0;
     int bits = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         int v = val(in[i]);
-        if (v < 0)
+        if (v < 0) {
             return SD_E_INVALID;
+        }
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
@@ -86,8 +94,9 @@ sd_status sd_b64url_decode(const char *in, size_t n, void *out, size_t cap, size
             acc &= (1u << bits) - 1;
         }
     }
-    if (acc != 0) /* leftover bits must be zero in canonical text */
+    if (acc != 0) { /* leftover bits must be zero in canonical text */
         return SD_E_INVALID;
+    }
     *len_out = k;
     return SD_OK;
 }

@@ -30,19 +30,22 @@ static const char *const names[SD_E__COUNT] = {
 
 const char *sd_status_name(sd_status code)
 {
-    if ((unsigned)code >= SD_E__COUNT)
+    if ((unsigned)code >= SD_E__COUNT) {
         return "internal";
+    }
     return names[code];
 }
 
 sd_status sd_err_set(struct sd_err *err, sd_status code, const char *field, const char *fmt, ...)
 {
-    if (err == NULL)
+    if (err == NULL) {
         return code;
+    }
     err->code = code;
     err->field[0] = '\0';
-    if (field != NULL)
+    if (field != NULL) {
         (void)snprintf(err->field, sizeof(err->field), "%s", field);
+    }
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
@@ -52,8 +55,9 @@ sd_status sd_err_set(struct sd_err *err, sd_status code, const char *field, cons
 
 void sd_err_clear(struct sd_err *err)
 {
-    if (err == NULL)
+    if (err == NULL) {
         return;
+    }
     err->code = SD_OK;
     err->field[0] = '\0';
     err->msg[0] = '\0';
@@ -64,8 +68,9 @@ void sd__assert_fail(const char *expr, const char *file, int line)
     char line_buf[512];
     int n = snprintf(line_buf, sizeof(line_buf), "level=fatal event=assert expr=\"%s\" at=%s:%d\n",
                      expr, file, line);
-    if (n > 0)
+    if (n > 0) {
         (void)!write(STDERR_FILENO, line_buf,
                      (size_t)n < sizeof(line_buf) ? (size_t)n : sizeof(line_buf) - 1);
+    }
     abort();
 }

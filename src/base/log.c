@@ -36,14 +36,16 @@ bool sd_log_enabled(enum sd_log_level level)
 
 void sd_log(enum sd_log_level level, const char *event, const char *fmt, ...)
 {
-    if (level < min_level)
+    if (level < min_level) {
         return;
+    }
     char line[2048];
     char ts[SD_TIME_ISO_LEN];
     sd_time_iso(sd_clock_wall_ms(), ts);
     int n = snprintf(line, sizeof(line), "ts=%s level=%s event=%s", ts, level_names[level], event);
-    if (n < 0)
+    if (n < 0) {
         return;
+    }
     size_t len = (size_t)n;
     if (fmt != NULL && len + 1 < sizeof(line)) {
         line[len++] = ' ';
@@ -51,11 +53,13 @@ void sd_log(enum sd_log_level level, const char *event, const char *fmt, ...)
         va_start(ap, fmt);
         int m = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
         va_end(ap);
-        if (m > 0)
+        if (m > 0) {
             len += (size_t)m;
+        }
     }
-    if (len > sizeof(line) - 2)
+    if (len > sizeof(line) - 2) {
         len = sizeof(line) - 2;
+    }
     line[len++] = '\n';
     (void)!write(STDERR_FILENO, line, len);
 }
@@ -63,13 +67,16 @@ void sd_log(enum sd_log_level level, const char *event, const char *fmt, ...)
 const char *sd_log_quote(const char *s, char *out, size_t size)
 {
     bool plain = s[0] != '\0';
-    for (const char *p = s; *p && plain; p++)
-        if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20 || *p == 0x7f)
+    for (const char *p = s; *p && plain; p++) {
+        if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20 || *p == 0x7f) {
             plain = false;
+        }
+    }
     size_t o = 0;
     if (plain) {
-        while (*s && o + 1 < size)
+        while (*s && o + 1 < size) {
             out[o++] = *s++;
+        }
         out[o] = '\0';
         return out;
     }

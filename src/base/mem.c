@@ -10,8 +10,9 @@
 
 static void *check(void *p)
 {
-    if (p == NULL)
+    if (p == NULL) {
         sd__assert_fail("out of memory", __FILE__, __LINE__);
+    }
     return p;
 }
 

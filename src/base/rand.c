@@ -20,8 +20,9 @@ void sd_rand_bytes(void *buf, size_t n)
     while (n > 0) {
         ssize_t r = getrandom(p, n, 0);
         if (r < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) {
                 continue;
+            }
             SD_BUG("getrandom failed");
         }
         p += r;
@@ -42,8 +43,9 @@ static size_t encode(const unsigned char *in, size_t n, char *out)
             bits -= 5;
         }
     }
-    if (bits > 0)
+    if (bits > 0) {
         out[o++] = b32[(acc << (5 - bits)) & 31];
+    }
     out[o] = '\0';
     return o;
 }
@@ -63,16 +65,18 @@ void sd_id_new(const char *prefix, char out[SD_ID_MAX])
         /* Same millisecond (or the clock stepped back): the previous random
          * part plus one, carrying; 80 bits do not run out. */
         ms = last_ms;
-        for (int i = 9; i >= 0 && ++last_rand[i] == 0; i--)
+        for (int i = 9; i >= 0 && ++last_rand[i] == 0; i--) {
             ;
+        }
     } else {
         last_ms = ms;
         sd_rand_bytes(last_rand, sizeof(last_rand));
     }
     memcpy(raw + 6, last_rand, sizeof(last_rand));
     (void)pthread_mutex_unlock(&last_lock);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 6; i++) {
         raw[i] = (unsigned char)(ms >> (8 * (5 - i)));
+    }
     /* 128 bits as 26 base32 characters: the first carries the top 3 bits. */
     char body[27];
     int o = 0;

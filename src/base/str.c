@@ -30,11 +30,14 @@ static int lower(int c)
 bool sd_str_ieq_c(struct sd_str a, const char *b)
 {
     size_t n = strlen(b);
-    if (n != a.len)
+    if (n != a.len) {
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower((unsigned char)a.ptr[i]) != lower((unsigned char)b[i]))
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (lower((unsigned char)a.ptr[i]) != lower((unsigned char)b[i])) {
             return false;
+        }
+    }
     return true;
 }
 
@@ -48,28 +51,34 @@ sd_status sd_str_to_i64(struct sd_str s, int64_t min, int64_t max, int64_t *out)
 {
     size_t i = 0;
     bool neg = false;
-    if (s.len == 0)
+    if (s.len == 0) {
         return SD_E_INVALID;
+    }
     if (s.ptr[0] == '-') {
-        if (min >= 0)
+        if (min >= 0) {
             return SD_E_INVALID;
+        }
         neg = true;
         i = 1;
     }
-    if (i == s.len || s.len - i > 19)
+    if (i == s.len || s.len - i > 19) {
         return SD_E_INVALID;
+    }
     uint64_t v = 0;
     for (; i < s.len; i++) {
         char c = s.ptr[i];
-        if (c < '0' || c > '9')
+        if (c < '0' || c > '9') {
             return SD_E_INVALID;
+        }
         v = v * 10 + (uint64_t)(c - '0');
     }
-    if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+    if (v > (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
         return SD_E_INVALID;
+    }
     int64_t r = neg ? (int64_t)(0 - v) : (int64_t)v;
-    if (r < min || r > max)
+    if (r < min || r > max) {
         return SD_E_INVALID;
+    }
     *out = r;
     return SD_OK;
 }
@@ -79,8 +88,9 @@ bool sd_str_ct_eq(const void *a, const void *b, size_t n)
     const volatile unsigned char *x = a;
     const volatile unsigned char *y = b;
     unsigned char d = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         d |= x[i] ^ y[i];
+    }
     return d == 0;
 }
 
@@ -88,8 +98,9 @@ bool sd_str_copy(char *dst, size_t size, const char *src)
 {
     size_t n = strlen(src);
     bool fits = n < size;
-    if (!fits)
+    if (!fits) {
         n = size - 1;
+    }
     memcpy(dst, src, n);
     dst[n] = '\0';
     return fits;

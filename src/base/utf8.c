@@ -33,16 +33,19 @@ bool sd_utf8_valid(const char *s, size_t n)
         } else {
             return false;
         }
-        if (n - i <= need)
+        if (n - i <= need) {
             return false;
+        }
         for (size_t k = 1; k <= need; k++) {
             unsigned cc = p[i + k];
-            if ((cc & 0xc0) != 0x80)
+            if ((cc & 0xc0) != 0x80) {
                 return false;
+            }
             cp = (cp << 6) | (cc & 0x3f);
         }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
             return false;
+        }
         i += need + 1;
     }
     return true;
@@ -51,9 +54,11 @@ bool sd_utf8_valid(const char *s, size_t n)
 size_t sd_utf8_len(const char *s, size_t n)
 {
     size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80)
+    for (size_t i = 0; i < n; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80) {
             count++;
+        }
+    }
     return count;
 }
 
@@ -61,8 +66,9 @@ bool sd_utf8_has_controls(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
             return true;
+        }
     }
     return false;
 }

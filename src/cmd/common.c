@@ -12,7 +12,8 @@
 
 int sd_cmd_fail(const char *cmd, const struct sd_err *err)
 {
-    fprintf(stderr, "showdesk %s: %s\n", cmd, err->msg[0] ? err->msg : sd_status_name(err->code));
+    (void)fprintf(stderr, "showdesk %s: %s\n", cmd,
+                  err->msg[0] ? err->msg : sd_status_name(err->code));
     return 1;
 }
 
@@ -20,8 +21,9 @@ static sd_status make_dir(const char *path, struct sd_err *err)
 {
     if (mkdir(path, 0700) == 0 || errno == EEXIST) {
         struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             return SD_OK;
+        }
         return sd_err_set(err, SD_E_IO, "data", "data folder '%s' exists but is not a folder",
                           path);
     }
@@ -36,30 +38,35 @@ sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns, sd_stor
 {
     char url[SD_CONFIG_STR_MAX + 32];
     sd_status st = make_dir(cfg->data_dir, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (cfg->db_url[0] != '\0')
+    }
+    if (cfg->db_url[0] != '\0') {
         (void)snprintf(url, sizeof(url), "%s", cfg->db_url);
-    else
+    } else {
         (void)snprintf(url, sizeof(url), "sqlite:%s/showdesk.db", cfg->data_dir);
+    }
     struct sd_store_opts opts = {.url = url, .n_conns = n_conns};
     sd_store *s = NULL;
     st = sd_store_open(&opts, &s, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     sd_db *db = NULL;
     int n_applied = 0;
     st = sd_store_get(s, &db, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_migrate(db, &n_applied, err);
+    }
     sd_store_put(s, db);
     if (st != SD_OK) {
         sd_store_close(s);
         return st;
     }
-    if (n_applied > 0)
+    if (n_applied > 0) {
         sd_log(SD_LOG_INFO, "store.migrated", "driver=%s applied=%d", sd_store_driver_name(s),
                n_applied);
+    }
     *out = s;
     return SD_OK;
 }

@@ -96,10 +96,12 @@ static sd_status add_ticket(sd_db *db, const char *ws, const struct sample *s,
                              .detail = "{\"source\":\"demo\"}",
                              .created_at = now};
     sd_status st = sd_store_ticket_insert(db, &t, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_message_insert(db, &m, err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_activity_insert(db, &ev, err);
+    }
     return st;
 }
 
@@ -108,16 +110,20 @@ static sd_status create_demo(sd_db *db, char ws[40], struct sd_err *err)
     char admin_id[40], pw[32], ana[SD_ID_MAX], ben[SD_ID_MAX];
     sd_status st = sd_prov_workspace(
         db, DEMO_NAME, "[\"http://127.0.0.1:8080\",\"http://localhost:8080\"]", ws, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_prov_agent(db, ws, DEMO_ADMIN, "Demo Admin", "admin", NULL, pw, admin_id, err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = add_customer(db, ws, "cust-1001", "ana@customer.example", "Ana Lima", "pro", ana, err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = add_customer(db, ws, "cust-1002", "ben@customer.example", "Ben Okafor", "free", ben,
                           err);
-    for (size_t i = 0; st == SD_OK && i < sizeof(samples) / sizeof(samples[0]); i++)
+    }
+    for (size_t i = 0; st == SD_OK && i < sizeof(samples) / sizeof(samples[0]); i++) {
         st = add_ticket(db, ws, &samples[i], strcmp(samples[i].customer, "ana") == 0 ? ana : ben,
                         err);
+    }
     return st;
 }
 
@@ -131,9 +137,11 @@ static sd_status refresh(sd_db *db, sd_arena *a, const char *ws, char pw[32], st
     char hash[SD_SECRET_PWHASH_MAX];
     sd_status st = sd_store_agent_find_email(db, a, DEMO_ADMIN, 10, &agents, &n, err);
     struct sd_agent *admin = NULL;
-    for (size_t i = 0; st == SD_OK && i < n; i++)
-        if (strcmp(agents[i].workspace_id, ws) == 0)
+    for (size_t i = 0; st == SD_OK && i < n; i++) {
+        if (strcmp(agents[i].workspace_id, ws) == 0) {
             admin = &agents[i];
+        }
+    }
     if (st == SD_OK && admin == NULL) {
         char id[40];
         st = sd_prov_agent(db, ws, DEMO_ADMIN, "Demo Admin", "admin", NULL, pw, id, err);
@@ -143,19 +151,25 @@ static sd_status refresh(sd_db *db, sd_arena *a, const char *ws, char pw[32], st
         admin->password_hash = hash;
         admin->role = "admin";
         admin->updated_at = sd_clock_wall_ms();
-        if (st == SD_OK)
+        if (st == SD_OK) {
             st = sd_store_agent_update(db, admin, err);
+        }
         sodium_memzero(hash, sizeof(hash));
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_key_list(db, a, ws, NULL, 1000, &keys, &n, err);
-    for (size_t i = 0; st == SD_OK && i < n; i++)
-        if (keys[i].revoked_at == 0 && strcmp(keys[i].name, DEMO_KEYS) == 0)
+    }
+    for (size_t i = 0; st == SD_OK && i < n; i++) {
+        if (keys[i].revoked_at == 0 && strcmp(keys[i].name, DEMO_KEYS) == 0) {
             st = sd_store_key_revoke(db, ws, keys[i].id, sd_clock_wall_ms(), err);
-    if (st == SD_OK)
+        }
+    }
+    if (st == SD_OK) {
         st = sd_prov_key(db, ws, "secret", DEMO_KEYS, sk, err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_prov_key(db, ws, "publishable", DEMO_KEYS, pk, err);
+    }
     return st;
 }
 
@@ -167,19 +181,20 @@ int sd_cmd_demo(int argc, char **argv, char **envp)
     char *rest[1];
     size_t n_rest = 0;
     if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        fprintf(stderr, "showdesk demo: %s\n", err.msg);
+        (void)fprintf(stderr, "showdesk demo: %s\n", err.msg);
         return 2;
     }
     if (help || n_rest > 0) {
-        printf("usage: showdesk demo [--data DIR] [--db URL] [--public-url URL]\n\n"
-               "Creates a demo workspace with sample tickets, or refreshes its credentials,\n"
-               "and prints how to sign in. Takes the settings of 'showdesk serve'.\n");
+        (void)printf("usage: showdesk demo [--data DIR] [--db URL] [--public-url URL]\n\n"
+                     "Creates a demo workspace with sample tickets, or refreshes its credentials,\n"
+                     "and prints how to sign in. Takes the settings of 'showdesk serve'.\n");
         return help ? 0 : 2;
     }
     sd_store *store = NULL;
     sd_db *db = NULL;
-    if (sd_secret_init(&err) != SD_OK || sd_cmd_open_store(&cfg, 1, &store, &err) != SD_OK)
+    if (sd_secret_init(&err) != SD_OK || sd_cmd_open_store(&cfg, 1, &store, &err) != SD_OK) {
         return sd_cmd_fail("demo", &err);
+    }
     sd_arena *a = sd_arena_new();
     struct sd_workspace *wss = NULL;
     size_t n = 0;
@@ -187,41 +202,50 @@ int sd_cmd_demo(int argc, char **argv, char **envp)
     struct sd_new_key sk, pk;
     bool created = false;
     sd_status st = sd_store_get(store, &db, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_begin(db, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_workspace_list(db, a, 1000, &wss, &n, &err);
-    for (size_t i = 0; st == SD_OK && i < n; i++)
-        if (strcmp(wss[i].name, DEMO_NAME) == 0)
+    }
+    for (size_t i = 0; st == SD_OK && i < n; i++) {
+        if (strcmp(wss[i].name, DEMO_NAME) == 0) {
             (void)snprintf(ws, sizeof(ws), "%s", wss[i].id);
+        }
+    }
     if (st == SD_OK && ws[0] == '\0') {
         st = create_demo(db, ws, &err);
         created = true;
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = refresh(db, a, ws, pw, &sk, &pk, &err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         st = sd_store_commit(db, &err);
-    if (st != SD_OK && db != NULL)
+    }
+    if (st != SD_OK && db != NULL) {
         sd_store_rollback(db);
+    }
     sd_store_put(store, db);
     sd_store_close(store);
     sd_arena_free(a);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return sd_cmd_fail("demo", &err);
+    }
     char base[SD_CONFIG_STR_MAX + 32];
-    if (cfg.public_url[0] != '\0')
+    if (cfg.public_url[0] != '\0') {
         (void)snprintf(base, sizeof(base), "%s", cfg.public_url);
-    else
+    } else {
         (void)snprintf(base, sizeof(base), "http://%s:%d", cfg.listen_host, cfg.listen_port);
-    printf("Demo workspace %s (%s)\n"
-           "  admin login      %s / %s\n"
-           "  secret key       %s\n"
-           "  publishable key  %s\n"
-           "  API              %s/api/v1\n"
-           "  health           %s/healthz   metrics %s/metrics\n"
-           "  try              curl -H 'Authorization: Bearer %s' %s/api/v1/tickets\n",
-           ws, created ? "created with sample tickets" : "existing; new credentials issued",
-           DEMO_ADMIN, pw, sk.key, pk.key, base, base, base, sk.key, base);
+    }
+    (void)printf("Demo workspace %s (%s)\n"
+                 "  admin login      %s / %s\n"
+                 "  secret key       %s\n"
+                 "  publishable key  %s\n"
+                 "  API              %s/api/v1\n"
+                 "  health           %s/healthz   metrics %s/metrics\n"
+                 "  try              curl -H 'Authorization: Bearer %s' %s/api/v1/tickets\n",
+                 ws, created ? "created with sample tickets" : "existing; new credentials issued",
+                 DEMO_ADMIN, pw, sk.key, pk.key, base, base, base, sk.key, base);
     return 0;
 }

@@ -18,29 +18,32 @@ int sd_cmd_migrate(int argc, char **argv, char **envp)
     size_t n_rest = 0;
     char *rest[1];
     if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        fprintf(stderr, "showdesk migrate: %s\n", err.msg);
+        (void)fprintf(stderr, "showdesk migrate: %s\n", err.msg);
         return 2;
     }
     if (help || n_rest > 0) {
-        printf("usage: showdesk migrate [--data DIR] [--db URL]\n\n"
-               "Applies the database migrations that are not applied yet, then exits.\n"
-               "Takes the same settings as 'showdesk serve' (see its --help).\n");
+        (void)printf("usage: showdesk migrate [--data DIR] [--db URL]\n\n"
+                     "Applies the database migrations that are not applied yet, then exits.\n"
+                     "Takes the same settings as 'showdesk serve' (see its --help).\n");
         return help ? 0 : 2;
     }
     sd_store *store = NULL;
-    if (sd_cmd_open_store(&cfg, 1, &store, &err) != SD_OK)
+    if (sd_cmd_open_store(&cfg, 1, &store, &err) != SD_OK) {
         return sd_cmd_fail("migrate", &err);
+    }
     sd_db *db = NULL;
     int version = 0;
     sd_status st = sd_store_get(store, &db, &err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_schema_version(db, &version, &err);
+    }
     sd_store_put(store, db);
     const char *driver = sd_store_driver_name(store);
     sd_store_close(store);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return sd_cmd_fail("migrate", &err);
-    printf("database (%s) is at schema version %d\n", driver, version);
+    }
+    (void)printf("database (%s) is at schema version %d\n", driver, version);
     return 0;
 }
 
@@ -49,6 +52,6 @@ int sd_cmd_version(int argc, char **argv, char **envp)
     (void)argc;
     (void)argv;
     (void)envp;
-    printf("showdesk %s\n", SD_VERSION);
+    (void)printf("showdesk %s\n", SD_VERSION);
     return 0;
 }

@@ -18,8 +18,9 @@ sd_status sd_prov_workspace(sd_db *db, const char *name, const char *origins_jso
                             struct sd_err *err)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > 200)
+    if (n == 0 || n > 200) {
         return sd_err_set(err, SD_E_INVALID, "name", "workspace name must be 1 to 200 characters");
+    }
     char id[SD_ID_MAX];
     sd_id_new("ws", id);
     int64_t now = sd_clock_wall_ms();
@@ -30,8 +31,9 @@ sd_status sd_prov_workspace(sd_db *db, const char *name, const char *origins_jso
                              .created_at = now,
                              .updated_at = now};
     sd_status st = sd_store_workspace_insert(db, &w, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         (void)sd_str_copy(id_out, 40, id);
+    }
     return st;
 }
 
@@ -42,10 +44,12 @@ sd_status sd_prov_agent(sd_db *db, const char *ws_id, const char *email, const c
     char mail[SD_EMAIL_MAX + 1];
     char hash[SD_SECRET_PWHASH_MAX];
     sd_status st = sd_validate_email("email", email, mail, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (!sd_domain_one_of(sd_agent_roles, role))
+    }
+    if (!sd_domain_one_of(sd_agent_roles, role)) {
         return sd_err_set(err, SD_E_INVALID, "role", "role must be admin or agent, got '%s'", role);
+    }
     if (password == NULL) {
         sd_secret_new_password(password_out);
         password = password_out;
@@ -55,8 +59,9 @@ sd_status sd_prov_agent(sd_db *db, const char *ws_id, const char *email, const c
         (void)sd_str_copy(password_out, 32, "");
     }
     st = sd_secret_hash_password(password, hash, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     char id[SD_ID_MAX];
     sd_id_new("agt", id);
     int64_t now = sd_clock_wall_ms();
@@ -70,8 +75,9 @@ sd_status sd_prov_agent(sd_db *db, const char *ws_id, const char *email, const c
                           .updated_at = now};
     st = sd_store_agent_insert(db, &ag, err);
     sodium_memzero(hash, sizeof(hash));
-    if (st == SD_OK)
+    if (st == SD_OK) {
         (void)sd_str_copy(id_out, 40, id);
+    }
     return st;
 }
 
@@ -79,9 +85,10 @@ sd_status sd_prov_key(sd_db *db, const char *ws_id, const char *kind, const char
                       struct sd_new_key *out, struct sd_err *err)
 {
     bool is_secret = strcmp(kind, "secret") == 0;
-    if (!is_secret && strcmp(kind, "publishable") != 0)
+    if (!is_secret && strcmp(kind, "publishable") != 0) {
         return sd_err_set(err, SD_E_INVALID, "kind",
                           "key kind must be secret or publishable, got '%s'", kind);
+    }
     char hash[SD_SECRET_HASH_HEX];
     char prefix[SD_SECRET_PREFIX_LEN + 1];
     sd_secret_new_key(is_secret ? "sk" : "pk", out->key);
@@ -97,7 +104,8 @@ sd_status sd_prov_key(sd_db *db, const char *ws_id, const char *kind, const char
                            .key_hash = hash,
                            .created_at = sd_clock_wall_ms()};
     sd_status st = sd_store_key_insert(db, &k, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         (void)sd_str_copy(out->id, sizeof(out->id), id);
+    }
     return st;
 }

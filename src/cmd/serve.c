@@ -51,8 +51,9 @@ static int run(const struct sd_config *cfg)
     (void)signal(SIGPIPE, SIG_IGN);
 
     if (sd_secret_init(&err) != SD_OK ||
-        sd_cmd_open_store(cfg, (size_t)sd_config_pool(cfg), &store, &err) != SD_OK)
+        sd_cmd_open_store(cfg, (size_t)sd_config_pool(cfg), &store, &err) != SD_OK) {
         return sd_cmd_fail("serve", &err);
+    }
 
     size_t n_routes = 0;
     const struct sd_route *routes = sd_api_routes(&n_routes);
@@ -71,15 +72,16 @@ static int run(const struct sd_config *cfg)
     }
     const char *host = cfg->listen_host;
     bool is_v6 = strchr(host, ':') != NULL;
-    printf("showdesk: listening on http://%s%s%s:%d\n", is_v6 ? "[" : "", host, is_v6 ? "]" : "",
-           port);
+    (void)printf("showdesk: listening on http://%s%s%s:%d\n", is_v6 ? "[" : "", host,
+                 is_v6 ? "]" : "", port);
     (void)fflush(stdout);
     sd_log(SD_LOG_INFO, "serve.ready", "listen=%s:%d db=%s threads=%d pool=%d data=%s", host, port,
            sd_store_driver_name(store), sd_config_threads(cfg), sd_config_pool(cfg), cfg->data_dir);
 
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0)
+    while (sigwait(&sigs, &sig) != 0) {
         ;
+    }
     sd_log(SD_LOG_INFO, "serve.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
     sd_http_stop(srv, SHUTDOWN_GRACE_MS);
     sd_log(SD_LOG_INFO, "serve.stopped", NULL);
@@ -99,27 +101,31 @@ int sd_cmd_serve(int argc, char **argv, char **envp)
     size_t n_rest = 0;
     char *rest[1];
     if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        if (err.field[0] != '\0')
-            fprintf(stderr, "showdesk serve: %s (see 'showdesk serve --help')\n", err.msg);
-        else
-            fprintf(stderr, "showdesk serve: %s\n", err.msg);
+        if (err.field[0] != '\0') {
+            (void)fprintf(stderr, "showdesk serve: %s (see 'showdesk serve --help')\n", err.msg);
+        } else {
+            (void)fprintf(stderr, "showdesk serve: %s\n", err.msg);
+        }
         return 2;
     }
     if (help) {
-        printf("usage: showdesk serve [options]\n\n"
-               "Runs the Showdesk server. Every option can also be set in the config file\n"
-               "(key = value) or as an environment variable; flags win over the environment,\n"
-               "which wins over the file.\n\n");
+        (void)printf(
+            "usage: showdesk serve [options]\n\n"
+            "Runs the Showdesk server. Every option can also be set in the config file\n"
+            "(key = value) or as an environment variable; flags win over the environment,\n"
+            "which wins over the file.\n\n");
         sd_config_usage(stdout);
         return 0;
     }
     if (n_rest > 0) {
-        fprintf(stderr, "showdesk serve: unexpected argument '%s' (see 'showdesk serve --help')\n",
-                rest[0]);
+        (void)fprintf(stderr,
+                      "showdesk serve: unexpected argument '%s' (see 'showdesk serve --help')\n",
+                      rest[0]);
         return 2;
     }
     enum sd_log_level level;
-    if (sd_log_parse_level(cfg.log_level, &level) == SD_OK)
+    if (sd_log_parse_level(cfg.log_level, &level) == SD_OK) {
         sd_log_set_level(level);
+    }
     return run(&cfg);
 }

@@ -48,7 +48,7 @@ static const struct setting settings[] = {
      "largest request body accepted, in bytes (suffixes k, M, G)"},
     {"request_timeout", K_INT, F(request_timeout_s), 1, 3600, "30",
      "seconds a connection may stay idle before it is closed"},
-    {"session_ttl_hours", K_INT, F(session_ttl_h), 1, 24 * 365, "168",
+    {"session_ttl_hours", K_INT, F(session_ttl_h), 1, 24LL * 365, "168",
      "hours an agent stays logged in"},
     {"trust_proxy", K_BOOL, F(trust_proxy), 0, 1, "false",
      "trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy (true/false)"},
@@ -62,9 +62,11 @@ static const struct setting settings[] = {
 
 static const struct setting *find(const char *key, size_t n)
 {
-    for (size_t i = 0; i < SD_ARRAY_LEN(settings); i++)
-        if (strlen(settings[i].key) == n && strncmp(settings[i].key, key, n) == 0)
+    for (size_t i = 0; i < SD_ARRAY_LEN(settings); i++) {
+        if (strlen(settings[i].key) == n && strncmp(settings[i].key, key, n) == 0) {
             return &settings[i];
+        }
+    }
     return NULL;
 }
 
@@ -81,15 +83,17 @@ static sd_status parse_size(const struct setting *s, const char *v, int64_t *out
     char *end = NULL;
     errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (end == v || errno != 0 || n < 0)
+    if (end == v || errno != 0 || n < 0) {
         return bad(s, v, "a size in bytes like 1048576 or 1M", err);
+    }
     int64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
+    if (*end == 'k' || *end == 'K') {
         mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024 * 1024 * 1024, end++;
+    } else if (*end == 'm' || *end == 'M') {
+        mul = 1024LL * 1024, end++;
+    } else if (*end == 'g' || *end == 'G') {
+        mul = 1024LL * 1024 * 1024, end++;
+    }
     if (*end != '\0' || n > s->hi / mul || n * mul < s->lo) {
         char want[96];
         (void)snprintf(want, sizeof(want), "a size from %lld to %lld bytes (or with k, M, G)",
@@ -106,19 +110,23 @@ static sd_status set_listen(struct sd_config *cfg, const struct setting *s, cons
     const char *colon = strrchr(v, ':');
     const char *host = v;
     size_t host_len = colon ? (size_t)(colon - v) : 0;
-    if (colon == NULL || host_len == 0)
+    if (colon == NULL || host_len == 0) {
         return bad(s, v, "HOST:PORT like 127.0.0.1:8080 or [::1]:8080", err);
+    }
     if (v[0] == '[') {
-        if (host_len < 3 || v[host_len - 1] != ']')
+        if (host_len < 3 || v[host_len - 1] != ']') {
             return bad(s, v, "[v6 address]:PORT", err);
+        }
         host = v + 1;
         host_len -= 2;
     }
     int64_t port;
-    if (sd_str_to_i64(sd_str_c(colon + 1), 0, 65535, &port) != SD_OK)
+    if (sd_str_to_i64(sd_str_c(colon + 1), 0, 65535, &port) != SD_OK) {
         return bad(s, v, "HOST:PORT with a port from 0 to 65535", err);
-    if (host_len >= sizeof(cfg->listen_host))
+    }
+    if (host_len >= sizeof(cfg->listen_host)) {
         return bad(s, v, "a shorter host", err);
+    }
     memcpy(cfg->listen_host, host, host_len);
     cfg->listen_host[host_len] = '\0';
     cfg->listen_port = (int)port;
@@ -132,8 +140,9 @@ static sd_status apply(struct sd_config *cfg, const struct setting *s, const cha
     int64_t n;
     switch (s->kind) {
     case K_STR:
-        if (strlen(v) >= s->size)
+        if (strlen(v) >= s->size) {
             return bad(s, v, "shorter", err);
+        }
         (void)sd_str_copy(field, s->size, v);
         return SD_OK;
     case K_INT:
@@ -162,8 +171,9 @@ static sd_status apply(struct sd_config *cfg, const struct setting *s, const cha
         return set_listen(cfg, s, v, err);
     case K_LEVEL:
         if (strcmp(v, "debug") != 0 && strcmp(v, "info") != 0 && strcmp(v, "warn") != 0 &&
-            strcmp(v, "error") != 0)
+            strcmp(v, "error") != 0) {
             return bad(s, v, "debug, info, warn or error", err);
+        }
         (void)sd_str_copy(field, s->size, v);
         return SD_OK;
     }
@@ -174,16 +184,18 @@ sd_status sd_config_set(struct sd_config *cfg, const char *key, const char *valu
                         struct sd_err *err)
 {
     const struct setting *s = find(key, strlen(key));
-    if (s == NULL)
+    if (s == NULL) {
         return sd_err_set(err, SD_E_INVALID, key, "unknown setting '%.100s'", key);
+    }
     return apply(cfg, s, value, err);
 }
 
 void sd_config_defaults(struct sd_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    for (size_t i = 0; i < SD_ARRAY_LEN(settings); i++)
+    for (size_t i = 0; i < SD_ARRAY_LEN(settings); i++) {
         SD_ASSERT(apply(cfg, &settings[i], settings[i].dflt, NULL) == SD_OK);
+    }
 }
 
 static bool is_space(char c)
@@ -202,42 +214,52 @@ sd_status sd_config_parse_file_text(struct sd_config *cfg, const char *text, siz
         const char *nl = memchr(line, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - line) : len - pos;
         pos += n + (nl ? 1 : 0);
-        while (n > 0 && is_space(line[0]))
+        while (n > 0 && is_space(line[0])) {
             line++, n--;
-        while (n > 0 && is_space(line[n - 1]))
+        }
+        while (n > 0 && is_space(line[n - 1])) {
             n--;
-        if (n == 0 || line[0] == '#')
+        }
+        if (n == 0 || line[0] == '#') {
             continue;
+        }
         const char *eq = memchr(line, '=', n);
-        if (eq == NULL)
+        if (eq == NULL) {
             return sd_err_set(err, SD_E_INVALID, NULL,
                               "config file '%s' line %d: expected 'key = value'", origin, line_no);
+        }
         size_t klen = (size_t)(eq - line);
-        while (klen > 0 && is_space(line[klen - 1]))
+        while (klen > 0 && is_space(line[klen - 1])) {
             klen--;
+        }
         const char *v = eq + 1;
         size_t vlen = n - (size_t)(v - line);
-        while (vlen > 0 && is_space(v[0]))
+        while (vlen > 0 && is_space(v[0])) {
             v++, vlen--;
-        if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"')
+        }
+        if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
             v++, vlen -= 2;
-        else if (vlen >= 1 && v[0] == '"')
+        } else if (vlen >= 1 && v[0] == '"') {
             return sd_err_set(err, SD_E_INVALID, NULL,
                               "config file '%s' line %d: unterminated quote", origin, line_no);
+        }
         const struct setting *s = find(line, klen);
-        if (s == NULL)
+        if (s == NULL) {
             return sd_err_set(err, SD_E_INVALID, NULL,
                               "config file '%s' line %d: unknown setting '%.*s'", origin, line_no,
                               (int)(klen > 100 ? 100 : klen), line);
+        }
         char value[SD_CONFIG_STR_MAX];
-        if (vlen >= sizeof(value))
+        if (vlen >= sizeof(value)) {
             return sd_err_set(err, SD_E_INVALID, s->key, "config file '%s' line %d: value too long",
                               origin, line_no);
+        }
         memcpy(value, v, vlen);
         value[vlen] = '\0';
-        if (memchr(value, '\0', vlen) != NULL)
+        if (memchr(value, '\0', vlen) != NULL) {
             return sd_err_set(err, SD_E_INVALID, s->key, "config file '%s' line %d: NUL byte",
                               origin, line_no);
+        }
         sd_status st = apply(cfg, s, value, err);
         if (st != SD_OK) {
             if (err != NULL) {
@@ -255,26 +277,30 @@ sd_status sd_config_parse_file_text(struct sd_config *cfg, const char *text, siz
 static sd_status load_file(struct sd_config *cfg, const char *path, struct sd_err *err)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    if (f == NULL) {
         return sd_err_set(err, SD_E_IO, "config", "cannot read config file '%s': %s", path,
                           strerror(errno));
+    }
     static char buf[256 * 1024];
     size_t n = fread(buf, 1, sizeof(buf), f);
     bool too_big = n == sizeof(buf);
     (void)fclose(f);
-    if (too_big)
+    if (too_big) {
         return sd_err_set(err, SD_E_TOO_LARGE, "config", "config file '%s' is over 256 KiB", path);
+    }
     return sd_config_parse_file_text(cfg, buf, n, path, err);
 }
 
 /* "--log-level" → "log_level" into @out; false when it is not a flag. */
 static bool flag_key(const char *arg, char *out, size_t size)
 {
-    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
         return false;
+    }
     size_t i = 0;
-    for (const char *p = arg + 2; *p && *p != '=' && i + 1 < size; p++)
-        out[i++] = *p == '-' ? '_' : *p;
+    for (const char *p = arg + 2; *p && *p != '=' && i + 1 < size; p++) {
+        out[i++] = (char)(*p == '-' ? '_' : *p);
+    }
     out[i] = '\0';
     return true;
 }
@@ -286,32 +312,39 @@ sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **en
     *help_out = false;
     *n_rest_out = 0;
     const char *config_path = NULL;
-    for (char **e = envp; e != NULL && *e != NULL; e++)
-        if (strncmp(*e, "SHOWDESK_CONFIG=", 16) == 0)
+    for (char **e = envp; e != NULL && *e != NULL; e++) {
+        if (strncmp(*e, "SHOWDESK_CONFIG=", 16) == 0) {
             config_path = *e + 16;
+        }
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             *help_out = true;
             return SD_OK;
         }
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             config_path = argv[i + 1];
-        else if (strncmp(argv[i], "--config=", 9) == 0)
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
             config_path = argv[i] + 9;
+        }
     }
     sd_status st = SD_OK;
-    if (config_path != NULL && config_path[0] != '\0')
+    if (config_path != NULL && config_path[0] != '\0') {
         st = load_file(cfg, config_path, err);
+    }
     for (char **e = envp; st == SD_OK && e != NULL && *e != NULL; e++) {
-        if (strncmp(*e, "SHOWDESK_", 9) != 0 || strncmp(*e, "SHOWDESK_CONFIG=", 16) == 0)
+        if (strncmp(*e, "SHOWDESK_", 9) != 0 || strncmp(*e, "SHOWDESK_CONFIG=", 16) == 0) {
             continue;
+        }
         const char *eq = strchr(*e, '=');
-        if (eq == NULL)
+        if (eq == NULL) {
             continue;
+        }
         char key[64];
         size_t n = (size_t)(eq - *e) - 9;
-        if (n >= sizeof(key))
+        if (n >= sizeof(key)) {
             continue;
+        }
         for (size_t k = 0; k < n; k++) {
             char c = (*e)[9 + k];
             key[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -319,8 +352,9 @@ sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **en
         key[n] = '\0';
         const struct setting *s = find(key, n);
         /* Variables we do not know may belong to other tools (SHOWDESK_TEST_…). */
-        if (s == NULL)
+        if (s == NULL) {
             continue;
+        }
         st = apply(cfg, s, eq + 1, err);
         if (st != SD_OK && err != NULL) {
             char msg[sizeof(err->msg)];
@@ -332,29 +366,33 @@ sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **en
     for (int i = 1; st == SD_OK && i < argc; i++) {
         char key[64];
         if (!flag_key(argv[i], key, sizeof(key))) {
-            if (*n_rest_out >= rest_cap)
+            if (*n_rest_out >= rest_cap) {
                 return sd_err_set(err, SD_E_INVALID, NULL, "unexpected argument '%.100s'", argv[i]);
+            }
             rest[(*n_rest_out)++] = argv[i];
             continue;
         }
         const char *inline_v = strchr(argv[i], '=');
         if (strcmp(key, "config") == 0) {
-            if (inline_v == NULL)
+            if (inline_v == NULL) {
                 i++;
+            }
             continue;
         }
         const struct setting *s = find(key, strlen(key));
-        if (s == NULL)
+        if (s == NULL) {
             return sd_err_set(err, SD_E_INVALID, key, "unknown option '%.100s'", argv[i]);
+        }
         const char *v;
-        if (inline_v != NULL)
+        if (inline_v != NULL) {
             v = inline_v + 1;
-        else if (s->kind == K_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0))
+        } else if (s->kind == K_BOOL && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0)) {
             v = "true";
-        else if (i + 1 < argc)
+        } else if (i + 1 < argc) {
             v = argv[++i];
-        else
+        } else {
             return sd_err_set(err, SD_E_INVALID, s->key, "option '%s' needs a value", argv[i]);
+        }
         st = apply(cfg, s, v, err);
     }
     return st;
@@ -362,28 +400,32 @@ sd_status sd_config_load(struct sd_config *cfg, int argc, char **argv, char **en
 
 void sd_config_usage(FILE *out)
 {
-    fprintf(out, "%-26s %-28s %-16s %s\n", "flag", "environment", "default", "meaning");
+    (void)fprintf(out, "%-26s %-28s %-16s %s\n", "flag", "environment", "default", "meaning");
     for (size_t i = 0; i < SD_ARRAY_LEN(settings); i++) {
         const struct setting *s = &settings[i];
         char flag[64], env[64];
         int n = snprintf(flag, sizeof(flag), "--");
-        for (const char *p = s->key; *p && n < (int)sizeof(flag) - 1; p++)
-            flag[n++] = *p == '_' ? '-' : *p;
+        for (const char *p = s->key; *p && n < (int)sizeof(flag) - 1; p++) {
+            flag[n++] = (char)(*p == '_' ? '-' : *p);
+        }
         flag[n] = '\0';
         n = snprintf(env, sizeof(env), "SHOWDESK_");
-        for (const char *p = s->key; *p && n < (int)sizeof(env) - 1; p++)
+        for (const char *p = s->key; *p && n < (int)sizeof(env) - 1; p++) {
             env[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        }
         env[n] = '\0';
-        fprintf(out, "%-26s %-28s %-16s %s\n", flag, env, s->dflt[0] ? s->dflt : "\"\"", s->help);
+        (void)fprintf(out, "%-26s %-28s %-16s %s\n", flag, env, s->dflt[0] ? s->dflt : "\"\"",
+                      s->help);
     }
-    fprintf(out, "%-26s %-28s %-16s %s\n", "--config FILE", "SHOWDESK_CONFIG", "\"\"",
-            "config file of 'key = value' lines (keys as in the first column, without --)");
+    (void)fprintf(out, "%-26s %-28s %-16s %s\n", "--config FILE", "SHOWDESK_CONFIG", "\"\"",
+                  "config file of 'key = value' lines (keys as in the first column, without --)");
 }
 
 int sd_config_threads(const struct sd_config *cfg)
 {
-    if (cfg->http_threads > 0)
+    if (cfg->http_threads > 0) {
         return cfg->http_threads;
+    }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 && n < 256 ? (int)n : 2;
 }

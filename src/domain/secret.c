@@ -14,8 +14,9 @@
 
 sd_status sd_secret_init(struct sd_err *err)
 {
-    if (sodium_init() < 0)
+    if (sodium_init() < 0) {
         return sd_err_set(err, SD_E_INTERNAL, NULL, "cannot initialise libsodium");
+    }
     return SD_OK;
 }
 
@@ -24,16 +25,18 @@ sd_status sd_secret_hash_password(const char *password, char out[SD_SECRET_PWHAS
 {
     SD_ASSERT(SD_SECRET_PWHASH_MAX >= crypto_pwhash_STRBYTES);
     if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
         return sd_err_set(err, SD_E_INTERNAL, "password",
                           "cannot hash the password: not enough memory for Argon2id");
+    }
     return SD_OK;
 }
 
 bool sd_secret_verify_password(const char *hash, const char *password)
 {
-    if (hash == NULL || password == NULL)
+    if (hash == NULL || password == NULL) {
         return false;
+    }
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
 }
 
@@ -44,8 +47,9 @@ static void make_dummy(void)
 {
     char pw[32];
     sd_secret_new_password(pw);
-    if (sd_secret_hash_password(pw, dummy, NULL) != SD_OK)
+    if (sd_secret_hash_password(pw, dummy, NULL) != SD_OK) {
         dummy[0] = '\0';
+    }
 }
 
 const char *sd_secret_dummy_hash(void)

@@ -12,12 +12,13 @@
 #include "base/banned.h"
 
 /* Touching last_used_at on every call would turn each read into a write. */
-#define KEY_TOUCH_EVERY_MS (60 * 1000)
+#define KEY_TOUCH_EVERY_MS (60LL * 1000)
 
 bool sd_auth_origin_allowed(const char *allowed_origins_json, const char *origin)
 {
-    if (allowed_origins_json == NULL || origin == NULL)
+    if (allowed_origins_json == NULL || origin == NULL) {
         return false;
+    }
     json_t *arr = json_loads(allowed_origins_json, 0, NULL);
     bool ok = false;
     size_t i;
@@ -25,8 +26,9 @@ bool sd_auth_origin_allowed(const char *allowed_origins_json, const char *origin
     json_array_foreach(arr, i, v)
     {
         const char *s = json_string_value(v);
-        if (s != NULL && (strcmp(s, origin) == 0 || strcmp(s, "*") == 0))
+        if (s != NULL && (strcmp(s, origin) == 0 || strcmp(s, "*") == 0)) {
             ok = true;
+        }
     }
     json_decref(arr);
     return ok;
@@ -35,8 +37,9 @@ bool sd_auth_origin_allowed(const char *allowed_origins_json, const char *origin
 static bool fail(struct sd_resp *resp, sd_status code, const char *msg)
 {
     sd_resp_fail(resp, code, NULL, "%s", msg);
-    if (code == SD_E_AUTH)
+    if (code == SD_E_AUTH) {
         sd_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"showdesk\"");
+    }
     return false;
 }
 
@@ -51,21 +54,26 @@ static bool by_key(struct sd_req *req, struct sd_resp *resp, const char *key)
     struct sd_err err = SD_ERR_INIT;
     bool is_secret = strncmp(key, "sk_", 3) == 0;
     bool is_pub = strncmp(key, "pk_", 3) == 0;
-    if ((!is_secret && !is_pub) || strlen(key) > 100)
+    if ((!is_secret && !is_pub) || strlen(key) > 100) {
         return fail(resp, SD_E_AUTH, "the API key is malformed; keys start with sk_ or pk_");
+    }
     char hash[SD_SECRET_HASH_HEX];
     sd_secret_hash_token(key, hash);
     sd_db *db;
-    if (sd_req_db(req, &db, &err) != SD_OK)
+    if (sd_req_db(req, &db, &err) != SD_OK) {
         return fail_err(resp, &err);
+    }
     struct sd_api_key k;
     sd_status st = sd_store_key_find_hash(db, req->arena, hash, &k, &err);
-    if (st == SD_E_NOT_FOUND)
+    if (st == SD_E_NOT_FOUND) {
         return fail(resp, SD_E_AUTH, "the API key is unknown or revoked");
-    if (st != SD_OK)
+    }
+    if (st != SD_OK) {
         return fail_err(resp, &err);
-    if (strcmp(k.kind, is_secret ? "secret" : "publishable") != 0)
+    }
+    if (strcmp(k.kind, is_secret ? "secret" : "publishable") != 0) {
         return fail(resp, SD_E_AUTH, "the API key is unknown or revoked");
+    }
     int64_t now = sd_clock_wall_ms();
     if (now - k.last_used_at > KEY_TOUCH_EVERY_MS) {
         /* Best effort: last_used_at is a statistic, not worth failing a request. */
@@ -82,33 +90,40 @@ static bool by_key(struct sd_req *req, struct sd_resp *resp, const char *key)
 static bool by_session(struct sd_req *req, struct sd_resp *resp, const char *token)
 {
     struct sd_err err = SD_ERR_INIT;
-    if (strlen(token) > 100)
+    if (strlen(token) > 100) {
         return fail(resp, SD_E_AUTH, "the session cookie is malformed; log in again");
+    }
     char hash[SD_SECRET_HASH_HEX];
     sd_secret_hash_token(token, hash);
     sd_db *db;
-    if (sd_req_db(req, &db, &err) != SD_OK)
+    if (sd_req_db(req, &db, &err) != SD_OK) {
         return fail_err(resp, &err);
+    }
     struct sd_session se;
     sd_status st = sd_store_session_find_hash(db, req->arena, hash, sd_clock_wall_ms(), &se, &err);
-    if (st == SD_E_NOT_FOUND)
+    if (st == SD_E_NOT_FOUND) {
         return fail(resp, SD_E_AUTH, "the session has expired or was ended; log in again");
-    if (st != SD_OK)
+    }
+    if (st != SD_OK) {
         return fail_err(resp, &err);
+    }
     struct sd_agent ag;
     st = sd_store_agent_get(db, req->arena, se.workspace_id, se.agent_id, &ag, &err);
-    if (st == SD_E_NOT_FOUND)
+    if (st == SD_E_NOT_FOUND) {
         return fail(resp, SD_E_AUTH, "the agent of this session no longer exists; log in again");
-    if (st != SD_OK)
+    }
+    if (st != SD_OK) {
         return fail_err(resp, &err);
+    }
     bool is_safe = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     if (!is_safe) {
         const char *csrf = sd_req_header(req, "X-CSRF-Token");
         size_t n = strlen(se.csrf_token);
-        if (csrf == NULL || strlen(csrf) != n || !sd_str_ct_eq(csrf, se.csrf_token, n))
+        if (csrf == NULL || strlen(csrf) != n || !sd_str_ct_eq(csrf, se.csrf_token, n)) {
             return fail(resp, SD_E_FORBIDDEN,
                         "missing or wrong X-CSRF-Token header; send the csrf_token that login "
                         "returned");
+        }
     }
     req->auth.kind = SD_AUTH_SESSION;
     req->auth.workspace_id = se.workspace_id;
@@ -123,15 +138,18 @@ static bool widget_checks(struct sd_req *req, struct sd_resp *resp)
 {
     struct sd_err err = SD_ERR_INIT;
     const char *origin = sd_req_header(req, "Origin");
-    if (origin == NULL)
+    if (origin == NULL) {
         return fail(resp, SD_E_FORBIDDEN,
                     "publishable keys work only from a browser page; the request has no Origin");
+    }
     sd_db *db;
-    if (sd_req_db(req, &db, &err) != SD_OK)
+    if (sd_req_db(req, &db, &err) != SD_OK) {
         return fail_err(resp, &err);
+    }
     struct sd_workspace ws;
-    if (sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &ws, &err) != SD_OK)
+    if (sd_store_workspace_get(db, req->arena, req->auth.workspace_id, &ws, &err) != SD_OK) {
         return fail_err(resp, &err);
+    }
     if (!sd_auth_origin_allowed(ws.allowed_origins, origin)) {
         sd_resp_fail(resp, SD_E_FORBIDDEN, NULL,
                      "origin '%.200s' is not allowed for this workspace; an admin can add it to "
@@ -155,40 +173,48 @@ bool sd_auth_authorize(struct sd_req *req, struct sd_resp *resp)
 {
     const char *authz = sd_req_header(req, "Authorization");
     if (authz != NULL) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0)
+        if (strncasecmp(authz, "Bearer ", 7) != 0) {
             return fail(resp, SD_E_AUTH,
                         "the Authorization header must be 'Bearer <key>' with an sk_ or pk_ key");
-        if (!by_key(req, resp, authz + 7))
+        }
+        if (!by_key(req, resp, authz + 7)) {
             return false;
+        }
     } else {
         const char *cookie = sd_req_cookie(req, SD_SESSION_COOKIE);
         if (cookie != NULL && req->route->access != SD_ACCESS_PUBLIC &&
-            !by_session(req, resp, cookie))
+            !by_session(req, resp, cookie)) {
             return false;
+        }
     }
     enum sd_auth_kind kind = req->auth.kind;
     switch (req->route->access) {
     case SD_ACCESS_PUBLIC:
         return true;
     case SD_ACCESS_WIDGET:
-        if (kind == SD_AUTH_PUBLISHABLE_KEY)
+        if (kind == SD_AUTH_PUBLISHABLE_KEY) {
             return widget_checks(req, resp);
+        }
         /* fall through */
     case SD_ACCESS_AGENT:
-        if (kind == SD_AUTH_NONE)
+        if (kind == SD_AUTH_NONE) {
             return fail(resp, SD_E_AUTH,
                         "authentication required: send 'Authorization: Bearer sk_…' or log in");
-        if (kind == SD_AUTH_PUBLISHABLE_KEY)
+        }
+        if (kind == SD_AUTH_PUBLISHABLE_KEY) {
             return fail(resp, SD_E_FORBIDDEN,
                         "publishable keys can only create tickets; use a secret key (sk_…)");
+        }
         return true;
     case SD_ACCESS_ADMIN:
-        if (kind == SD_AUTH_NONE)
+        if (kind == SD_AUTH_NONE) {
             return fail(resp, SD_E_AUTH,
                         "authentication required: send 'Authorization: Bearer sk_…' or log in");
-        if (!req->auth.is_admin)
+        }
+        if (!req->auth.is_admin) {
             return fail(resp, SD_E_FORBIDDEN,
                         "this needs an admin: log in as a workspace admin or use a secret key");
+        }
         return true;
     }
     return fail(resp, SD_E_INTERNAL, "unknown access level");

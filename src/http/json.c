@@ -12,13 +12,15 @@
 sd_status sd_json_parse_object(const char *text, size_t len, json_t **out, struct sd_err *err)
 {
     json_error_t je;
-    if (len == 0)
+    if (len == 0) {
         return sd_err_set(err, SD_E_BAD_REQUEST, NULL, "request body is empty; send a JSON object");
+    }
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (j == NULL)
+    if (j == NULL) {
         return sd_err_set(err, SD_E_BAD_REQUEST, NULL,
                           "body is not valid JSON: %s at line %d column %d", je.text, je.line,
                           je.column);
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return sd_err_set(err, SD_E_BAD_REQUEST, NULL, "body must be a JSON object");
@@ -52,81 +54,97 @@ static sd_status check_str(const json_t *v, const struct sd_json_field *f, const
     size_t chars = sd_utf8_len(s, n);
     size_t min = f->min, max = f->max ? f->max : 10000;
     if (chars < min || chars > max) {
-        if (min > 0 && chars == 0)
+        if (min > 0 && chars == 0) {
             return sd_err_set(err, SD_E_INVALID, path, "'%s' must not be empty", path);
+        }
         return sd_err_set(err, SD_E_INVALID, path, "'%s' must be %zu to %zu characters, got %zu",
                           path, min, max, chars);
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         bool bad = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
-        if (f->is_line && (c == '\n' || c == '\r'))
+        if (f->is_line && (c == '\n' || c == '\r')) {
             bad = true;
-        if (bad)
+        }
+        if (bad) {
             return sd_err_set(err, SD_E_INVALID, path, "'%s' has a control character at byte %zu%s",
                               path, i, f->is_line ? " (line breaks are not allowed here)" : "");
+        }
     }
     if (f->one_of != NULL) {
         char allowed[256];
         size_t o = 0;
         for (const char *const *p = f->one_of; *p; p++) {
-            if (strcmp(*p, s) == 0)
+            if (strcmp(*p, s) == 0) {
                 return SD_OK;
+            }
             int w = snprintf(allowed + o, sizeof(allowed) - o, "%s%s", o ? ", " : "", *p);
-            if (w > 0 && (size_t)w < sizeof(allowed) - o)
+            if (w > 0 && (size_t)w < sizeof(allowed) - o) {
                 o += (size_t)w;
+            }
         }
         return sd_err_set(err, SD_E_INVALID, path, "'%s' must be one of: %s", path, allowed);
     }
     return SD_OK;
 }
 
-static sd_status check_field(const json_t *v, const struct sd_json_field *f, const char *path,
-                             struct sd_err *err)
+/* Recursion follows the schema tables, which are static and a few levels deep. */
+static sd_status check_field(json_t *v, /* NOLINT(misc-no-recursion) */
+                             const struct sd_json_field *f, const char *path, struct sd_err *err)
 {
     if (json_is_null(v)) {
-        if (f->is_nullable)
+        if (f->is_nullable) {
             return SD_OK;
+        }
         return sd_err_set(err, SD_E_INVALID, path, "'%s' must not be null", path);
     }
     switch (f->type) {
     case SD_JSON_STR:
-        if (!json_is_string(v))
+        if (!json_is_string(v)) {
             break;
+        }
         return check_str(v, f, path, err);
     case SD_JSON_INT:
-        if (!json_is_integer(v))
+        if (!json_is_integer(v)) {
             break;
-        if (json_integer_value(v) < f->lo || json_integer_value(v) > f->hi)
+        }
+        if (json_integer_value(v) < f->lo || json_integer_value(v) > f->hi) {
             return sd_err_set(err, SD_E_INVALID, path, "'%s' must be from %lld to %lld", path,
                               (long long)f->lo, (long long)f->hi);
+        }
         return SD_OK;
     case SD_JSON_BOOL:
-        if (!json_is_boolean(v))
+        if (!json_is_boolean(v)) {
             break;
+        }
         return SD_OK;
     case SD_JSON_OBJ:
-        if (!json_is_object(v))
+        if (!json_is_object(v)) {
             break;
+        }
         return f->sub ? sd_json_check(v, f->sub, path, err) : SD_OK;
     case SD_JSON_STR_ARR: {
-        if (!json_is_array(v))
+        if (!json_is_array(v)) {
             break;
+        }
         size_t max_items = f->max_items ? f->max_items : 100;
-        if (json_array_size(v) > max_items)
+        if (json_array_size(v) > max_items) {
             return sd_err_set(err, SD_E_INVALID, path, "'%s' may have at most %zu items", path,
                               max_items);
+        }
         size_t i;
         const json_t *item;
         json_array_foreach(v, i, item)
         {
             char ipath[160];
             (void)snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
-            if (!json_is_string(item))
+            if (!json_is_string(item)) {
                 return sd_err_set(err, SD_E_INVALID, ipath, "'%s' must be a string", ipath);
+            }
             sd_status st = check_str(item, f, ipath, err);
-            if (st != SD_OK)
+            if (st != SD_OK) {
                 return st;
+            }
         }
         return SD_OK;
     }
@@ -134,25 +152,29 @@ static sd_status check_field(const json_t *v, const struct sd_json_field *f, con
     return sd_err_set(err, SD_E_INVALID, path, "'%s' must be %s", path, type_name(f->type));
 }
 
-sd_status sd_json_check(const json_t *obj, const struct sd_json_schema *schema, const char *prefix,
-                        struct sd_err *err)
+sd_status sd_json_check(json_t *obj, /* NOLINT(misc-no-recursion): see check_field */
+                        const struct sd_json_schema *schema, const char *prefix, struct sd_err *err)
 {
     char path[160];
     const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)(uintptr_t)obj, key, v)
+    json_t *v;
+    json_object_foreach(obj, key, v)
     {
         const struct sd_json_field *f = NULL;
-        for (size_t i = 0; i < schema->n_fields; i++)
-            if (strcmp(schema->fields[i].name, key) == 0)
+        for (size_t i = 0; i < schema->n_fields; i++) {
+            if (strcmp(schema->fields[i].name, key) == 0) {
                 f = &schema->fields[i];
+            }
+        }
         (void)snprintf(path, sizeof(path), "%s%s%.100s", prefix ? prefix : "", prefix ? "." : "",
                        key);
-        if (f == NULL)
+        if (f == NULL) {
             return sd_err_set(err, SD_E_INVALID, path, "unknown field '%s'", path);
+        }
         sd_status st = check_field(v, f, path, err);
-        if (st != SD_OK)
+        if (st != SD_OK) {
             return st;
+        }
     }
     for (size_t i = 0; i < schema->n_fields; i++) {
         const struct sd_json_field *f = &schema->fields[i];

@@ -69,7 +69,7 @@ SD_MUST_CHECK sd_status sd_json_parse_object(const char *text, size_t len, json_
                                              struct sd_err *err);
 
 /** Checks @obj against @schema; @prefix (nullable) names the enclosing field. */
-SD_MUST_CHECK sd_status sd_json_check(const json_t *obj, const struct sd_json_schema *schema,
+SD_MUST_CHECK sd_status sd_json_check(json_t *obj, const struct sd_json_schema *schema,
                                       const char *prefix, struct sd_err *err);
 
 /** Borrowed string member or NULL (absent, null or not a string). */

@@ -26,17 +26,20 @@ struct sd_rate {
 struct sd_rate *sd_rate_new(void)
 {
     struct sd_rate *r = sd_xcalloc(1, sizeof(*r));
-    for (int i = 0; i < N_STRIPES; i++)
+    for (int i = 0; i < N_STRIPES; i++) {
         (void)pthread_mutex_init(&r->locks[i], NULL);
+    }
     return r;
 }
 
 void sd_rate_free(struct sd_rate *r)
 {
-    if (r == NULL)
+    if (r == NULL) {
         return;
-    for (int i = 0; i < N_STRIPES; i++)
+    }
+    for (int i = 0; i < N_STRIPES; i++) {
         (void)pthread_mutex_destroy(&r->locks[i]);
+    }
     free(r);
 }
 
@@ -53,8 +56,9 @@ static uint64_t fnv1a(const char *s)
 bool sd_rate_take(struct sd_rate *r, const char *key, int per_min, uint64_t now_ns,
                   int *retry_s_out)
 {
-    if (per_min <= 0)
+    if (per_min <= 0) {
         return true;
+    }
     size_t idx = (size_t)(fnv1a(key) % N_BUCKETS);
     pthread_mutex_t *lock = &r->locks[idx % N_STRIPES];
     (void)pthread_mutex_lock(lock);
@@ -67,15 +71,17 @@ bool sd_rate_take(struct sd_rate *r, const char *key, int per_min, uint64_t now_
         b->last_ns = now_ns;
     } else if (now_ns > b->last_ns) {
         b->tokens += (double)(now_ns - b->last_ns) * rate_per_ns;
-        if (b->tokens > cap)
+        if (b->tokens > cap) {
             b->tokens = cap;
+        }
         b->last_ns = now_ns;
     }
     bool ok = b->tokens >= 1.0;
-    if (ok)
+    if (ok) {
         b->tokens -= 1.0;
-    else if (retry_s_out != NULL)
+    } else if (retry_s_out != NULL) {
         *retry_s_out = (int)((1.0 - b->tokens) / rate_per_ns / 1e9) + 1;
+    }
     (void)pthread_mutex_unlock(lock);
     return ok;
 }

@@ -37,10 +37,12 @@ sd_metrics *sd_metrics_new(const struct sd_route *routes, size_t n_routes)
     m->slots = sd_xcalloc(n_routes + 1, sizeof(struct slot));
     atomic_init(&m->in_flight, 0);
     for (size_t i = 0; i <= n_routes; i++) {
-        for (size_t k = 0; k < N_STATUS; k++)
+        for (size_t k = 0; k < N_STATUS; k++) {
             atomic_init(&m->slots[i].by_status[k], 0);
-        for (size_t k = 0; k < N_BUCKETS; k++)
+        }
+        for (size_t k = 0; k < N_BUCKETS; k++) {
             atomic_init(&m->slots[i].buckets[k], 0);
+        }
         atomic_init(&m->slots[i].sum_ns, 0);
     }
     return m;
@@ -48,8 +50,9 @@ sd_metrics *sd_metrics_new(const struct sd_route *routes, size_t n_routes)
 
 void sd_metrics_free(sd_metrics *m)
 {
-    if (m == NULL)
+    if (m == NULL) {
         return;
+    }
     free(m->slots);
     free(m);
 }
@@ -63,17 +66,20 @@ void sd_metrics_observe(sd_metrics *m, const struct sd_route *route, int status,
 {
     atomic_fetch_sub_explicit(&m->in_flight, 1, memory_order_relaxed);
     size_t idx = route ? (size_t)(route - m->routes) : m->n_routes;
-    if (idx > m->n_routes)
+    if (idx > m->n_routes) {
         idx = m->n_routes;
+    }
     struct slot *s = &m->slots[idx];
     size_t k = 0;
-    while (k < SD_ARRAY_LEN(statuses) && statuses[k] != status)
+    while (k < SD_ARRAY_LEN(statuses) && statuses[k] != status) {
         k++;
+    }
     atomic_fetch_add_explicit(&s->by_status[k], 1, memory_order_relaxed);
     double sec = (double)dur_ns / 1e9;
     size_t b = 0;
-    while (b < SD_ARRAY_LEN(bounds_s) && sec > bounds_s[b])
+    while (b < SD_ARRAY_LEN(bounds_s) && sec > bounds_s[b]) {
         b++;
+    }
     atomic_fetch_add_explicit(&s->buckets[b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->sum_ns, dur_ns, memory_order_relaxed);
 }
@@ -90,43 +96,49 @@ sd_status sd_metrics_render(sd_metrics *m, sd_store *store, struct sd_buf *out)
     for (size_t i = 0; st == SD_OK && i <= m->n_routes; i++) {
         for (size_t k = 0; st == SD_OK && k < N_STATUS; k++) {
             uint64_t v = atomic_load_explicit(&m->slots[i].by_status[k], memory_order_relaxed);
-            if (v == 0)
+            if (v == 0) {
                 continue;
-            if (k < SD_ARRAY_LEN(statuses))
+            }
+            if (k < SD_ARRAY_LEN(statuses)) {
                 st = sd_buf_printf(
                     out, "showdesk_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
                     route_name(m, i), statuses[k], (unsigned long long)v);
-            else
+            } else {
                 st = sd_buf_printf(
                     out, "showdesk_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
                     route_name(m, i), (unsigned long long)v);
+            }
         }
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_buf_puts(out, "# HELP showdesk_http_request_duration_seconds Time from request "
                               "to response, by route.\n"
                               "# TYPE showdesk_http_request_duration_seconds histogram\n");
+    }
     for (size_t i = 0; st == SD_OK && i <= m->n_routes; i++) {
         uint64_t total = 0;
-        for (size_t b = 0; b < N_BUCKETS; b++)
+        for (size_t b = 0; b < N_BUCKETS; b++) {
             total += atomic_load_explicit(&m->slots[i].buckets[b], memory_order_relaxed);
-        if (total == 0)
+        }
+        if (total == 0) {
             continue;
+        }
         uint64_t cum = 0;
         for (size_t b = 0; st == SD_OK && b < N_BUCKETS; b++) {
             cum += atomic_load_explicit(&m->slots[i].buckets[b], memory_order_relaxed);
-            if (b < SD_ARRAY_LEN(bounds_s))
+            if (b < SD_ARRAY_LEN(bounds_s)) {
                 st = sd_buf_printf(out,
                                    "showdesk_http_request_duration_seconds_bucket{route=\"%s\","
                                    "le=\"%g\"} %llu\n",
                                    route_name(m, i), bounds_s[b], (unsigned long long)cum);
-            else
+            } else {
                 st = sd_buf_printf(out,
                                    "showdesk_http_request_duration_seconds_bucket{route=\"%s\","
                                    "le=\"+Inf\"} %llu\n",
                                    route_name(m, i), (unsigned long long)cum);
+            }
         }
-        if (st == SD_OK)
+        if (st == SD_OK) {
             st = sd_buf_printf(
                 out,
                 "showdesk_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
@@ -134,14 +146,16 @@ sd_status sd_metrics_render(sd_metrics *m, sd_store *store, struct sd_buf *out)
                 route_name(m, i),
                 (double)atomic_load_explicit(&m->slots[i].sum_ns, memory_order_relaxed) / 1e9,
                 route_name(m, i), (unsigned long long)total);
+        }
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_buf_printf(out,
                            "# HELP showdesk_http_requests_in_flight Requests received and not "
                            "yet answered.\n"
                            "# TYPE showdesk_http_requests_in_flight gauge\n"
                            "showdesk_http_requests_in_flight %lld\n",
                            (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
+    }
     if (st == SD_OK && store != NULL) {
         struct sd_store_stats ps;
         sd_store_stats(store, &ps);

@@ -103,8 +103,9 @@ void sd_resp_fail(struct sd_resp *resp, sd_status code, const char *field, const
 {
     struct sd_err err = SD_ERR_INIT;
     err.code = code;
-    if (field != NULL)
+    if (field != NULL) {
         (void)snprintf(err.field, sizeof(err.field), "%s", field);
+    }
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
@@ -117,6 +118,7 @@ void sd_resp_text(struct sd_resp *resp, int status, const char *content_type, co
     resp->status = status;
     resp->content_type = content_type;
     sd_buf_reset(&resp->body);
-    if (sd_buf_puts(&resp->body, text) != SD_OK)
+    if (sd_buf_puts(&resp->body, text) != SD_OK) {
         resp->status = 500;
+    }
 }

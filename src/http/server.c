@@ -79,9 +79,11 @@ const char *sd_req_cookie(struct sd_req *req, const char *name)
 
 const char *sd_req_param(const struct sd_req *req, const char *name)
 {
-    for (size_t i = 0; i < req->n_params; i++)
-        if (strcmp(req->param_names[i], name) == 0)
+    for (size_t i = 0; i < req->n_params; i++) {
+        if (strcmp(req->param_names[i], name) == 0) {
             return req->param_values[i];
+        }
+    }
     return NULL;
 }
 
@@ -89,8 +91,9 @@ sd_status sd_req_db(struct sd_req *req, sd_db **out, struct sd_err *err)
 {
     if (req->db == NULL) {
         sd_status st = sd_store_get(req->app->store, &req->db, err);
-        if (st != SD_OK)
+        if (st != SD_OK) {
             return st;
+        }
     }
     *out = req->db;
     return SD_OK;
@@ -106,15 +109,18 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct ctx *c)
         free(body);
         return MHD_NO;
     }
-    if (resp->content_type != NULL)
+    if (resp->content_type != NULL) {
         (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    }
     (void)MHD_add_response_header(r, "X-Request-Id", c->req.id);
     (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    for (size_t i = 0; i < resp->n_headers; i++)
+    for (size_t i = 0; i < resp->n_headers; i++) {
         (void)MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
-    if (resp->status == 0)
+    }
+    if (resp->status == 0) {
         resp->status = 500;
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     c->is_queued = true;
@@ -128,8 +134,9 @@ static const char *client_addr(struct MHD_Connection *conn, struct sd_req *req, 
         if (xff != NULL && xff[0] != '\0') {
             const char *comma = strchr(xff, ',');
             size_t n = comma ? (size_t)(comma - xff) : strlen(xff);
-            if (n > 64)
+            if (n > 64) {
                 n = 64;
+            }
             return sd_arena_strndup(req->arena, xff, n);
         }
     }
@@ -138,23 +145,26 @@ static const char *client_addr(struct MHD_Connection *conn, struct sd_req *req, 
     char buf[INET6_ADDRSTRLEN] = "?";
     if (ci != NULL && ci->client_addr != NULL) {
         const struct sockaddr *sa = ci->client_addr;
-        if (sa->sa_family == AF_INET)
+        if (sa->sa_family == AF_INET) {
             (void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
                             sizeof(buf));
-        else if (sa->sa_family == AF_INET6)
+        } else if (sa->sa_family == AF_INET6) {
             (void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                             buf, sizeof(buf));
+        }
     }
     return sd_arena_strdup(req->arena, buf);
 }
 
 static bool is_json_type(const char *ct)
 {
-    if (ct == NULL)
+    if (ct == NULL) {
         return false;
+    }
     static const char want[] = "application/json";
-    if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+    if (strncasecmp(ct, want, sizeof(want) - 1) != 0) {
         return false;
+    }
     char next = ct[sizeof(want) - 1];
     return next == '\0' || next == ';' || next == ' ';
 }
@@ -190,8 +200,9 @@ static void dispatch(struct ctx *c)
         req->param_names[i] = m.names[i];
         req->param_values[i] = m.values[i];
     }
-    if (!sd_auth_authorize(req, resp))
+    if (!sd_auth_authorize(req, resp)) {
         return;
+    }
     if ((m.route->flags & SD_ROUTE_JSON) != 0 &&
         !is_json_type(sd_req_header(req, "Content-Type"))) {
         sd_resp_fail(resp, SD_E_UNSUPPORTED, NULL,
@@ -212,8 +223,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         c = sd_xcalloc(1, sizeof(*c));
         c->srv = srv;
         atomic_fetch_add(&srv->n_open, 1);
-        if (srv->app->metrics != NULL)
+        if (srv->app->metrics != NULL) {
             sd_metrics_started(srv->app->metrics);
+        }
         c->start_ns = sd_clock_mono_ns();
         c->req.arena = sd_arena_new();
         c->req.app = srv->app;
@@ -227,12 +239,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         const char *rid = sd_req_header(&c->req, "X-Request-Id");
         if (rid != NULL && strlen(rid) < sizeof(c->req.id) && rid[0] != '\0') {
             bool ok = true;
-            for (const char *p = rid; *p; p++)
+            for (const char *p = rid; *p; p++) {
                 if (!(*p >= '0' && *p <= '9') && !(*p >= 'a' && *p <= 'z') &&
-                    !(*p >= 'A' && *p <= 'Z') && *p != '-' && *p != '_')
+                    !(*p >= 'A' && *p <= 'Z') && *p != '-' && *p != '_') {
                     ok = false;
-            if (ok)
+                }
+            }
+            if (ok) {
                 (void)snprintf(c->req.id, sizeof(c->req.id), "%s", rid);
+            }
         }
         c->req.remote_addr = client_addr(conn, &c->req, srv->app->cfg->trust_proxy);
         *req_cls = c;
@@ -274,13 +289,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)conn;
     struct sd_http_server *srv = cls;
     struct ctx *c = *req_cls;
-    if (c == NULL)
+    if (c == NULL) {
         return;
+    }
     *req_cls = NULL;
     uint64_t dur = sd_clock_mono_ns() - c->start_ns;
     int status = c->is_queued ? c->resp.status : 0;
-    if (srv->app->metrics != NULL)
+    if (srv->app->metrics != NULL) {
         sd_metrics_observe(srv->app->metrics, c->req.route, status, dur);
+    }
     char path[300];
     sd_log(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? SD_LOG_INFO : SD_LOG_WARN, "http.request",
            "id=%s method=%s path=%s route=%s status=%d dur_ms=%.3f ip=%s%s", c->req.id,
@@ -288,8 +305,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
            c->req.route ? c->req.route->name : "-", status, (double)dur / 1e6,
            c->req.remote_addr ? c->req.remote_addr : "-",
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
-    if (c->req.db != NULL)
+    if (c->req.db != NULL) {
         sd_store_put(srv->app->store, c->req.db);
+    }
     sd_buf_release(&c->req.body);
     sd_buf_release(&c->resp.body);
     sd_arena_free(c->req.arena);
@@ -303,8 +321,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     char msg[512];
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     size_t n = strlen(msg);
-    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) {
         msg[--n] = '\0';
+    }
     char q[600];
     sd_log(SD_LOG_WARN, "http.server", "msg=%s", sd_log_quote(msg, q, sizeof(q)));
 }
@@ -312,10 +331,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out, struct sd_err *err)
 {
     const struct sd_config *cfg = app->cfg;
-    for (size_t i = 0; i < app->n_routes; i++)
-        if (!sd_router_pattern_valid(app->routes[i].pattern))
+    for (size_t i = 0; i < app->n_routes; i++) {
+        if (!sd_router_pattern_valid(app->routes[i].pattern)) {
             return sd_err_set(err, SD_E_INTERNAL, NULL, "route pattern '%s' is malformed",
                               app->routes[i].pattern);
+        }
+    }
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -324,16 +345,18 @@ sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
     char port[8];
     (void)snprintf(port, sizeof(port), "%d", cfg->listen_port);
     int gai = getaddrinfo(cfg->listen_host, port, &hints, &ai);
-    if (gai != 0)
+    if (gai != 0) {
         return sd_err_set(err, SD_E_INVALID, "listen", "cannot resolve listen address '%s': %s",
                           cfg->listen_host, gai_strerror(gai));
+    }
 
     sd_http_server *srv = sd_xcalloc(1, sizeof(*srv));
     srv->app = app;
     atomic_init(&srv->n_open, 0);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6)
+    if (ai->ai_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
+    }
     unsigned threads = (unsigned)sd_config_threads(cfg);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -350,27 +373,31 @@ sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
                           cfg->listen_host, cfg->listen_port);
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    if (port_out != NULL)
+    if (port_out != NULL) {
         *port_out = di ? (int)di->port : cfg->listen_port;
+    }
     *out = srv;
     return SD_OK;
 }
 
 void sd_http_stop(sd_http_server *srv, uint64_t grace_ms)
 {
-    if (srv == NULL)
+    if (srv == NULL) {
         return;
+    }
     MHD_socket lfd = MHD_quiesce_daemon(srv->daemon);
     uint64_t deadline = sd_clock_mono_ns() + grace_ms * 1000000u;
     while (atomic_load(&srv->n_open) > 0 && sd_clock_mono_ns() < deadline) {
-        struct timespec ts = {0, 10 * 1000 * 1000};
+        struct timespec ts = {0, 10L * 1000 * 1000};
         (void)nanosleep(&ts, NULL);
     }
     int left = atomic_load(&srv->n_open);
     MHD_stop_daemon(srv->daemon);
-    if (lfd != MHD_INVALID_SOCKET)
+    if (lfd != MHD_INVALID_SOCKET) {
         (void)close(lfd);
-    if (left > 0)
+    }
+    if (left > 0) {
         sd_log(SD_LOG_WARN, "http.stop", "open_connections=%d msg=\"grace period over\"", left);
+    }
     free(srv);
 }

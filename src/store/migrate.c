@@ -40,8 +40,9 @@ static const char create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations
 static int version_of(const char *name)
 {
     int v = 0;
-    for (int i = 0; i < 4 && name[i] >= '0' && name[i] <= '9'; i++)
+    for (int i = 0; i < 4 && name[i] >= '0' && name[i] <= '9'; i++) {
         v = v * 10 + (name[i] - '0');
+    }
     return v;
 }
 
@@ -52,8 +53,9 @@ static sd_status is_applied(sd_db *db, int version, bool *out, struct sd_err *er
     struct sd_db_val p[1] = {SD_DB_I64(version)};
     sd_status st = sd__store_query(db, a, "SELECT version FROM schema_migrations WHERE version = ?",
                                    p, 1, &r, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         *out = r.n_rows > 0;
+    }
     sd_arena_free(a);
     return st;
 }
@@ -64,8 +66,9 @@ static sd_status apply_one(sd_db *db, const struct sd_embedded *m, bool *applied
     int version = version_of(m->name);
     bool done = false;
     sd_status st = sd_store_begin(db, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = is_applied(db, version, &done, err);
+    }
     if (st == SD_OK && !done) {
         st = sd__store_exec_script(db, m->data, err);
         if (st != SD_OK && err != NULL) {
@@ -85,10 +88,12 @@ static sd_status apply_one(sd_db *db, const struct sd_embedded *m, bool *applied
                              p, 3, &r, err);
         sd_arena_free(a);
     }
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_store_commit(db, err);
-    if (st != SD_OK)
+    }
+    if (st != SD_OK) {
         sd_store_rollback(db);
+    }
     *applied = st == SD_OK && !done;
     return st;
 }
@@ -97,18 +102,21 @@ sd_status sd_store_migrate(sd_db *db, int *n_applied_out, struct sd_err *err)
 {
     int n = 0;
     sd_status st = sd__store_migration_lock(db, true, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     st = sd__store_exec_script(db, create_table, err);
     for (const struct sd_embedded *m = sd__migrations; st == SD_OK && m->name != NULL; m++) {
         bool applied = false;
         st = apply_one(db, m, &applied, err);
-        if (applied)
+        if (applied) {
             n++;
+        }
     }
     (void)sd__store_migration_lock(db, false, NULL);
-    if (n_applied_out != NULL)
+    if (n_applied_out != NULL) {
         *n_applied_out = n;
+    }
     return st;
 }
 
@@ -117,10 +125,12 @@ sd_status sd_store_schema_version(sd_db *db, int *out, struct sd_err *err)
     sd_arena *a = sd_arena_new();
     struct sd_db_rows r;
     sd_status st = sd__store_exec_script(db, create_table, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd__store_query(db, a, "SELECT MAX(version) FROM schema_migrations", NULL, 0, &r, err);
-    if (st == SD_OK)
+    }
+    if (st == SD_OK) {
         *out = r.n_rows == 1 && r.cells[0] ? (int)strtol(r.cells[0], NULL, 10) : 0;
+    }
     sd_arena_free(a);
     return st;
 }

@@ -58,14 +58,17 @@ static sd_status fail_result(struct pg_priv *p, PGresult *res, struct sd_err *er
     char line[300];
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn), line, sizeof(line));
-    if (PQstatus(p->conn) != CONNECTION_OK)
+    if (PQstatus(p->conn) != CONNECTION_OK) {
         return sd_err_set(err, SD_E_AGAIN, NULL, "lost the connection to PostgreSQL at %s: %s",
                           p->where, line);
-    if (state != NULL && strncmp(state, "23", 2) == 0)
+    }
+    if (state != NULL && strncmp(state, "23", 2) == 0) {
         return sd_err_set(err, SD_E_CONFLICT, NULL, "%s", line);
+    }
     if (state != NULL && (strncmp(state, "08", 2) == 0 || strcmp(state, "40001") == 0 ||
-                          strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
+                          strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)) {
         return sd_err_set(err, SD_E_AGAIN, NULL, "PostgreSQL at %s: %s (retry)", p->where, line);
+    }
     return sd_err_set(err, SD_E_DB, NULL, "PostgreSQL at %s: %s", p->where, line);
 }
 
@@ -73,8 +76,9 @@ static sd_status pg_open(void *conn, const char *url, struct sd_err *err)
 {
     struct pg_priv *p = conn;
     p->conn = PQconnectdb(url);
-    if (p->conn == NULL)
+    if (p->conn == NULL) {
         return sd_err_set(err, SD_E_INTERNAL, "db", "cannot allocate a PostgreSQL connection");
+    }
     describe(p);
     if (PQstatus(p->conn) != CONNECTION_OK) {
         char line[300];
@@ -93,16 +97,18 @@ static sd_status pg_open(void *conn, const char *url, struct sd_err *err)
 static void pg_close(void *conn)
 {
     struct pg_priv *p = conn;
-    if (p->conn != NULL)
+    if (p->conn != NULL) {
         PQfinish(p->conn);
+    }
     p->conn = NULL;
 }
 
 /* A broken connection is reset once, so one server restart costs one error. */
 static void heal(struct pg_priv *p)
 {
-    if (PQstatus(p->conn) != CONNECTION_OK)
+    if (PQstatus(p->conn) != CONNECTION_OK) {
         PQreset(p->conn);
+    }
 }
 
 static sd_status pg_exec_script(void *conn, const char *sql, struct sd_err *err)
@@ -131,8 +137,9 @@ int sd__pg_rewrite(const char *sql, struct sd_buf *out)
         char c = *s;
         sd_status st;
         if (quote != 0) {
-            if (c == quote)
+            if (c == quote) {
                 quote = 0;
+            }
             st = sd_buf_append(out, s, 1);
         } else if (c == '\'' || c == '"') {
             quote = c;
@@ -147,8 +154,9 @@ int sd__pg_rewrite(const char *sql, struct sd_buf *out)
         } else {
             st = sd_buf_append(out, s, 1);
         }
-        if (st != SD_OK)
+        if (st != SD_OK) {
             return -1;
+        }
     }
     return n;
 }
@@ -158,9 +166,10 @@ static sd_status pg_query(void *conn, sd_arena *a, const char *sql, const struct
 {
     struct pg_priv *p = conn;
     memset(out, 0, sizeof(*out));
-    if (n_params > MAX_PARAMS)
+    if (n_params > MAX_PARAMS) {
         return sd_err_set(err, SD_E_INTERNAL, NULL, "too many SQL parameters (%zu)", n_params);
-    struct sd_buf text = SD_BUF_INIT(64 * 1024);
+    }
+    struct sd_buf text = SD_BUF_INIT((size_t)64 * 1024);
     int n = sd__pg_rewrite(sql, &text);
     if (n < 0 || (size_t)n != n_params) {
         sd_buf_release(&text);
@@ -240,8 +249,9 @@ static sd_status pg_commit(void *conn, struct sd_err *err)
 static sd_status pg_rollback(void *conn, struct sd_err *err)
 {
     struct pg_priv *p = conn;
-    if (PQtransactionStatus(p->conn) == PQTRANS_IDLE)
+    if (PQtransactionStatus(p->conn) == PQTRANS_IDLE) {
         return SD_OK;
+    }
     return pg_exec_script(conn, "ROLLBACK", err);
 }
 

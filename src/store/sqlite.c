@@ -46,12 +46,14 @@ static sd_status fail(struct sqlite_priv *p, int rc, const char *what, struct sd
 {
     int base = rc & 0xff;
     const char *msg = p->db ? sqlite3_errmsg(p->db) : sqlite3_errstr(rc);
-    if (base == SQLITE_CONSTRAINT)
+    if (base == SQLITE_CONSTRAINT) {
         return sd_err_set(err, SD_E_CONFLICT, NULL, "%s", msg);
-    if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
+    }
+    if (base == SQLITE_BUSY || base == SQLITE_LOCKED) {
         return sd_err_set(err, SD_E_AGAIN, NULL,
                           "database '%s' is busy: %s (another process holds a long write)", p->path,
                           msg);
+    }
     return sd_err_set(err, SD_E_DB, NULL, "sqlite %s on '%s': %s", what, p->path, msg);
 }
 
@@ -61,8 +63,9 @@ static sd_status exec_simple(struct sqlite_priv *p, const char *sql, struct sd_e
     int rc = sqlite3_exec(p->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         sd_status st = fail(p, rc, "exec", err);
-        if (msg != NULL && err != NULL && st == SD_E_DB)
+        if (msg != NULL && err != NULL && st == SD_E_DB) {
             (void)sd_err_set(err, SD_E_DB, NULL, "sqlite on '%s': %s", p->path, msg);
+        }
         sqlite3_free(msg);
         return st;
     }
@@ -76,11 +79,12 @@ static sd_status sq_open(void *conn, const char *url, struct sd_err *err)
     (void)snprintf(p->path, sizeof(p->path), "%s", path);
     int rc = sqlite3_open_v2(
         path, &p->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         return sd_err_set(err, SD_E_IO, "db",
                           "cannot open database '%s': %s (check that the folder exists and is "
                           "writable)",
                           path, p->db ? sqlite3_errmsg(p->db) : sqlite3_errstr(rc));
+    }
     (void)sqlite3_busy_timeout(p->db, 5000);
     (void)sqlite3_extended_result_codes(p->db, 1);
     return exec_simple(p,
@@ -97,8 +101,9 @@ static void sq_close(void *conn)
         free(p->cache[i].sql);
     }
     p->n_cached = 0;
-    if (p->db != NULL)
+    if (p->db != NULL) {
         (void)sqlite3_close(p->db);
+    }
     p->db = NULL;
 }
 
@@ -119,8 +124,9 @@ static sd_status prepare(struct sqlite_priv *p, const char *sql, sqlite3_stmt **
     }
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v3(p->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
         return fail(p, rc, "prepare", err);
+    }
     size_t slot;
     if (p->n_cached < CACHE_SIZE) {
         slot = p->n_cached++;
@@ -158,8 +164,9 @@ static sd_status sq_query(void *conn, sd_arena *a, const char *sql, const struct
     sqlite3_stmt *stmt = NULL;
     memset(out, 0, sizeof(*out));
     sd_status st = prepare(p, sql, &stmt, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     int rc = SQLITE_OK;
     for (size_t i = 0; i < n_params && rc == SQLITE_OK; i++) {
         int idx = (int)i + 1;
@@ -182,10 +189,12 @@ static sd_status sq_query(void *conn, sd_arena *a, const char *sql, const struct
     out->n_cols = (size_t)sqlite3_column_count(stmt);
     size_t cap = 0;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (out->n_cols == 0)
+        if (out->n_cols == 0) {
             continue;
-        if (out->n_rows == cap)
+        }
+        if (out->n_rows == cap) {
             grow(a, out, &cap);
+        }
         size_t base = out->n_rows * out->n_cols;
         for (size_t c = 0; c < out->n_cols; c++) {
             const unsigned char *t = sqlite3_column_text(stmt, (int)c);
@@ -219,8 +228,9 @@ static sd_status sq_commit(void *conn, struct sd_err *err)
 static sd_status sq_rollback(void *conn, struct sd_err *err)
 {
     struct sqlite_priv *p = conn;
-    if (sqlite3_get_autocommit(p->db))
+    if (sqlite3_get_autocommit(p->db)) {
         return SD_OK; /* no transaction open (already ended by an error) */
+    }
     return exec_simple(conn, "ROLLBACK", err);
 }
 

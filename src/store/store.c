@@ -58,12 +58,15 @@ struct sd_store {
 sd_status sd_store_open(const struct sd_store_opts *opts, sd_store **out, struct sd_err *err)
 {
     const struct sd_store_driver *drv = NULL;
-    for (size_t i = 0; i < SD_ARRAY_LEN(drivers) && drv == NULL; i++)
-        if (drivers[i]->accepts(opts->url))
+    for (size_t i = 0; i < SD_ARRAY_LEN(drivers) && drv == NULL; i++) {
+        if (drivers[i]->accepts(opts->url)) {
             drv = drivers[i];
-    if (drv == NULL)
+        }
+    }
+    if (drv == NULL) {
         return sd_err_set(err, SD_E_INVALID, "db",
                           "database URL must be postgres://…, postgresql://… or sqlite:PATH");
+    }
     SD_ASSERT(drv->abi == SD_STORE_DRIVER_ABI);
     sd_store *s = sd_xcalloc(1, sizeof(*s));
     s->drv = drv;
@@ -94,8 +97,9 @@ sd_status sd_store_open(const struct sd_store_opts *opts, sd_store **out, struct
 
 void sd_store_close(sd_store *s)
 {
-    if (s == NULL)
+    if (s == NULL) {
         return;
+    }
     for (size_t i = 0; i < s->n_slots; i++) {
         SD_ASSERT(!s->slots[i].is_in_use);
         /* A failed open leaves state for close to release, so close every slot
@@ -130,14 +134,19 @@ sd_status sd_store_get(sd_store *s, sd_db **out, struct sd_err *err)
     (void)pthread_mutex_lock(&s->lock);
     for (;;) {
         /* Prefer an open connection; open a new one only when none is free. */
-        for (size_t i = 0; i < s->n_slots && db == NULL; i++)
-            if (!s->slots[i].is_in_use && s->slots[i].is_open)
+        for (size_t i = 0; i < s->n_slots && db == NULL; i++) {
+            if (!s->slots[i].is_in_use && s->slots[i].is_open) {
                 db = &s->slots[i];
-        for (size_t i = 0; i < s->n_slots && db == NULL; i++)
-            if (!s->slots[i].is_in_use)
+            }
+        }
+        for (size_t i = 0; i < s->n_slots && db == NULL; i++) {
+            if (!s->slots[i].is_in_use) {
                 db = &s->slots[i];
-        if (db != NULL)
+            }
+        }
+        if (db != NULL) {
             break;
+        }
         if (!waited) {
             waited = true;
             s->n_waits++;
@@ -171,10 +180,12 @@ sd_status sd_store_get(sd_store *s, sd_db **out, struct sd_err *err)
 
 void sd_store_put(sd_store *s, sd_db *db)
 {
-    if (db == NULL)
+    if (db == NULL) {
         return;
-    if (db->in_tx)
+    }
+    if (db->in_tx) {
         sd_store_rollback(db);
+    }
     (void)pthread_mutex_lock(&s->lock);
     db->is_in_use = false;
     s->n_in_use--;
@@ -207,8 +218,9 @@ sd_status sd_store_begin(sd_db *db, struct sd_err *err)
 sd_status sd_store_commit(sd_db *db, struct sd_err *err)
 {
     sd_status st = db->store->drv->commit(db->conn, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         db->in_tx = false;
+    }
     return st;
 }
 
@@ -228,8 +240,9 @@ sd_status sd__store_exec_script(sd_db *db, const char *sql, struct sd_err *err)
 sd_status sd__store_migration_lock(sd_db *db, bool lock, struct sd_err *err);
 sd_status sd__store_migration_lock(sd_db *db, bool lock, struct sd_err *err)
 {
-    if (lock)
+    if (lock) {
         return db->store->drv->migration_lock(db->conn, err);
+    }
     db->store->drv->migration_unlock(db->conn);
     return SD_OK;
 }
@@ -441,8 +454,9 @@ static void set_val(void *obj, const struct col *c, const char *cell)
 /* "c1, c2, …" of an entity. */
 static void col_list(const struct entity *e, struct sd_buf *b)
 {
-    for (size_t i = 0; i < e->n_cols; i++)
+    for (size_t i = 0; i < e->n_cols; i++) {
         SD_ASSERT(sd_buf_printf(b, "%s%s", i ? ", " : "", e->cols[i].name) == SD_OK);
+    }
 }
 
 /* Copies the rows of @r into a new arena array of @e's structs. */
@@ -450,9 +464,11 @@ static void *to_structs(sd_arena *a, const struct entity *e, const struct sd_db_
 {
     char *arr = sd_arena_alloc(a, (r->n_rows ? r->n_rows : 1) * e->size);
     SD_ASSERT(r->n_rows == 0 || r->n_cols == e->n_cols);
-    for (size_t i = 0; i < r->n_rows; i++)
-        for (size_t c = 0; c < e->n_cols; c++)
+    for (size_t i = 0; i < r->n_rows; i++) {
+        for (size_t c = 0; c < e->n_cols; c++) {
             set_val(arr + i * e->size, &e->cols[c], r->cells[i * r->n_cols + c]);
+        }
+    }
     return arr;
 }
 
@@ -469,8 +485,9 @@ static sd_status exec(sd_db *db, const char *sql, const struct sd_db_val *p, siz
     sd_arena *a = sd_arena_new();
     struct sd_db_rows r;
     sd_status st = query(db, a, sql, p, n, &r, err);
-    if (st == SD_OK && n_changed != NULL)
+    if (st == SD_OK && n_changed != NULL) {
         *n_changed = r.n_changed;
+    }
     sd_arena_free(a);
     return st;
 }
@@ -515,13 +532,15 @@ static sd_status ent_select(sd_db *db, sd_arena *a, const struct entity *e, cons
     SD_ASSERT(sd_buf_puts(&sql, "SELECT ") == SD_OK);
     col_list(e, &sql);
     SD_ASSERT(sd_buf_printf(&sql, " FROM %s WHERE %s", e->table, where) == SD_OK);
-    if (order != NULL)
+    if (order != NULL) {
         SD_ASSERT(sd_buf_printf(&sql, " ORDER BY %s", order) == SD_OK);
+    }
     SD_ASSERT(sd_buf_printf(&sql, " LIMIT %zu", limit) == SD_OK);
     sd_status st = query(db, a, sd_buf_cstr(&sql), p, n, &r, err);
     sd_buf_release(&sql);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     *out = to_structs(a, e, &r);
     *n_out = r.n_rows;
     return SD_OK;
@@ -535,10 +554,12 @@ static sd_status ent_get(sd_db *db, sd_arena *a, const struct entity *e, const c
     struct sd_db_val p[2] = {SD_DB_TEXT_C(id), ws ? SD_DB_TEXT_C(ws) : SD_DB_NULLV};
     sd_status st = ent_select(db, a, e, e->has_ws ? "id = ? AND workspace_id = ?" : "id = ?", p,
                               e->has_ws ? 2 : 1, NULL, 1, &rows, &n, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (n == 0)
+    }
+    if (n == 0) {
         return not_found(e, id, err);
+    }
     memcpy(out, rows, e->size);
     return SD_OK;
 }
@@ -563,10 +584,12 @@ static sd_status ent_update(sd_db *db, const struct entity *e, const void *obj, 
     int64_t changed = 0;
     sd_status st = exec(db, sd_buf_cstr(&sql), vals, n, &changed, err);
     sd_buf_release(&sql);
-    if (st == SD_E_CONFLICT)
+    if (st == SD_E_CONFLICT) {
         return sd_err_set(err, SD_E_CONFLICT, NULL, "%s", e->conflict);
-    if (st == SD_OK && changed == 0)
+    }
+    if (st == SD_OK && changed == 0) {
         return not_found(e, *(const char *const *)obj, err);
+    }
     return st;
 }
 
@@ -578,8 +601,9 @@ static sd_status ent_delete(sd_db *db, const struct entity *e, const char *ws, c
     struct sd_db_val p[2] = {SD_DB_TEXT_C(id), SD_DB_TEXT_C(ws)};
     int64_t changed = 0;
     sd_status st = exec(db, sql, p, 2, &changed, err);
-    if (st == SD_OK && changed == 0)
+    if (st == SD_OK && changed == 0) {
         return not_found(e, id, err);
+    }
     return st;
 }
 
@@ -592,10 +616,12 @@ static sd_status ent_page(sd_db *db, sd_arena *a, const struct entity *e, const 
     struct sd_db_val p[3];
     size_t n = 0;
     p[n++] = SD_DB_TEXT_C(ws);
-    if (extra_where != NULL)
+    if (extra_where != NULL) {
         p[n++] = SD_DB_TEXT_C(extra_val);
-    if (after_id != NULL)
+    }
+    if (after_id != NULL) {
         p[n++] = SD_DB_TEXT_C(after_id);
+    }
     (void)snprintf(where, sizeof(where), "workspace_id = ?%s%s%s", extra_where ? " AND " : "",
                    extra_where ? extra_where : "", after_id ? " AND id > ?" : "");
     return ent_select(db, a, e, where, p, n, "id", limit, out, n_out, err);
@@ -673,8 +699,9 @@ sd_status sd_store_agent_count_admins(sd_db *db, const char *ws_id, int64_t *out
     sd_status st =
         query(db, a, "SELECT COUNT(*) FROM agents WHERE workspace_id = ? AND role = 'admin'", p, 1,
               &r, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         *out = r.n_rows == 1 && r.cells[0] ? strtoll(r.cells[0], NULL, 10) : 0;
+    }
     sd_arena_free(a);
     return st;
 }
@@ -698,17 +725,20 @@ sd_status sd_store_customer_find(sd_db *db, sd_arena *a, const char *ws_id, cons
     void *rows = NULL;
     size_t n = 0;
     const char *key = external_id ? external_id : email;
-    if (key == NULL)
+    if (key == NULL) {
         return sd_err_set(err, SD_E_NOT_FOUND, "customer", "customer not found");
+    }
     struct sd_db_val p[2] = {SD_DB_TEXT_C(ws_id), SD_DB_TEXT_C(key)};
     sd_status st = ent_select(db, a, &customer_ent,
                               external_id ? "workspace_id = ? AND external_id = ?"
                                           : "workspace_id = ? AND email = ?",
                               p, 2, NULL, 1, &rows, &n, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (n == 0)
+    }
+    if (n == 0) {
         return sd_err_set(err, SD_E_NOT_FOUND, "customer", "customer '%.60s' not found", key);
+    }
     memcpy(out, rows, sizeof(*out));
     return SD_OK;
 }
@@ -746,10 +776,12 @@ sd_status sd_store_key_find_hash(sd_db *db, sd_arena *a, const char *key_hash,
     struct sd_db_val p[1] = {SD_DB_TEXT_C(key_hash)};
     sd_status st = ent_select(db, a, &key_ent, "key_hash = ? AND revoked_at IS NULL", p, 1, NULL, 1,
                               &rows, &n, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (n == 0)
+    }
+    if (n == 0) {
         return sd_err_set(err, SD_E_NOT_FOUND, NULL, "key not found");
+    }
     memcpy(out, rows, sizeof(*out));
     return SD_OK;
 }
@@ -769,8 +801,9 @@ sd_status sd_store_key_revoke(sd_db *db, const char *ws_id, const char *id, int6
                         "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND workspace_id = ? "
                         "AND revoked_at IS NULL",
                         p, 3, &changed, err);
-    if (st == SD_OK && changed == 0)
+    if (st == SD_OK && changed == 0) {
         return not_found(&key_ent, id, err);
+    }
     return st;
 }
 
@@ -802,10 +835,12 @@ sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a, const char *token_h
     struct sd_db_val p[2] = {SD_DB_TEXT_C(token_hash), SD_DB_I64(now_ms)};
     sd_status st = ent_select(db, a, &session_ent, "token_hash = ? AND expires_at > ?", p, 2, NULL,
                               1, &rows, &n, err);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
-    if (n == 0)
+    }
+    if (n == 0) {
         return sd_err_set(err, SD_E_NOT_FOUND, NULL, "session not found or expired");
+    }
     memcpy(out, rows, sizeof(*out));
     return SD_OK;
 }
@@ -865,8 +900,9 @@ sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char *ws_id,
     SD_ASSERT(sd_buf_puts(&where, "workspace_id = ?") == SD_OK);
     p[n++] = SD_DB_TEXT_C(ws_id);
     for (size_t i = 0; i < SD_ARRAY_LEN(eq); i++) {
-        if (eq[i].val == NULL)
+        if (eq[i].val == NULL) {
             continue;
+        }
         SD_ASSERT(sd_buf_printf(&where, " AND %s = ?", eq[i].col) == SD_OK);
         p[n++] = SD_DB_TEXT_C(eq[i].val);
     }
@@ -894,8 +930,9 @@ sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char *ws_id,
     sd_status st = ent_select(db, a, &ticket_ent, sd_buf_cstr(&where), p, n, order, limit + 1,
                               &rows, &got, err);
     sd_buf_release(&where);
-    if (st != SD_OK)
+    if (st != SD_OK) {
         return st;
+    }
     *has_more_out = got > limit;
     *n_out = got > limit ? limit : got;
     *out = rows;

@@ -30,8 +30,9 @@ static char ws_a[SD_ID_MAX], ws_b[SD_ID_MAX];
 
 static void must(sd_status st, const struct sd_err *err)
 {
-    if (st != SD_OK)
+    if (st != SD_OK) {
         fail_msg("store call failed: %s (%s)", sd_status_name(st), err->msg);
+    }
 }
 
 static void make_ws(char id[SD_ID_MAX], const char *name)
@@ -336,13 +337,16 @@ static void test_ticket_pages(void **state)
             size_t n = 0;
             must(sd_store_ticket_list(db, arena, ws_b, &f, &rows, &n, &more, &err), &err);
             for (size_t i = 0; i < n; i++) {
-                for (int k = 0; k < n_seen; k++)
+                for (int k = 0; k < n_seen; k++) {
                     assert_string_not_equal(seen[k], rows[i].id);
+                }
                 if (n_seen > 0) {
                     int64_t prev = 0;
-                    for (int k = 0; k < 7; k++)
-                        if (strcmp(ids[k], seen[n_seen - 1]) == 0)
+                    for (int k = 0; k < 7; k++) {
+                        if (strcmp(ids[k], seen[n_seen - 1]) == 0) {
                             prev = times[k];
+                        }
+                    }
                     assert_true(asc ? rows[i].created_at >= prev : rows[i].created_at <= prev);
                 }
                 snprintf(seen[n_seen++], SD_ID_MAX, "%s", rows[i].id);
@@ -373,8 +377,9 @@ static void test_ticket_pages(void **state)
     assert_int_equal(n, 0);
     f = (struct sd_ticket_filter){.limit = 100};
     must(sd_store_ticket_list(db, arena, ws_a, &f, &rows, &n, &more, &err), &err);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         assert_string_equal(rows[i].workspace_id, ws_a);
+    }
 }
 
 static void test_transactions(void **state)
@@ -473,11 +478,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "SHOWDESK_TEST_PG_URL is not set (scripts/test.sh sets it)\n");
             return ci && strcmp(ci, "true") == 0 ? 1 : 77;
         }
-        if (pg_fresh(base) != 0)
+        if (pg_fresh(base) != 0) {
             return 1;
+        }
     } else {
-        if (mkdtemp(tmp) == NULL)
+        if (mkdtemp(tmp) == NULL) {
             return 1;
+        }
         snprintf(url, sizeof(url), "sqlite:%s/store.db", tmp);
     }
     const struct CMUnitTest tests[] = {
@@ -496,8 +503,9 @@ int main(int argc, char **argv)
     if (strcmp(driver, "sqlite") == 0) {
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
-        if (system(cmd) != 0)
+        if (system(cmd) != 0) {
             rc = rc ? rc : 1;
+        }
     }
     return rc;
 }

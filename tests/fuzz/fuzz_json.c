@@ -31,8 +31,9 @@ static const struct sd_json_schema schema = SD_JSON_SCHEMA(fields);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 1 << 16)
+    if (size > 1 << 16) {
         return 0;
+    }
     struct sd_err err = SD_ERR_INIT;
     json_t *j = NULL;
     sd_status st = sd_json_parse_object((const char *)data, size, &j, &err);
@@ -40,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         st = sd_json_check(j, &schema, NULL, &err);
         json_decref(j);
     }
-    if (st != SD_OK && err.msg[0] == '\0')
+    if (st != SD_OK && err.msg[0] == '\0') {
         __builtin_trap(); /* every refusal must say why */
+    }
     return 0;
 }

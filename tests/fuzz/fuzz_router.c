@@ -20,8 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 4096)
+    if (size > 4096) {
         return 0;
+    }
     char *text = sd_xstrndup((const char *)data, size);
     if (strlen(text) != size) { /* a NUL inside: not an HTTP request line */
         free(text);

@@ -26,8 +26,9 @@ static int run_file(const char *path, int *count)
     uint8_t *buf = malloc(REPLAY_MAX_INPUT);
     size_t n = buf ? fread(buf, 1, REPLAY_MAX_INPUT, f) : 0;
     fclose(f);
-    if (buf == NULL)
+    if (buf == NULL) {
         return 1;
+    }
     /* An exact-size copy, so ASan sees reads past the input's end. */
     uint8_t *exact = malloc(n ? n : 1);
     if (exact == NULL) {
@@ -58,14 +59,16 @@ int main(int argc, char **argv)
         DIR *d = opendir(argv[i]);
         struct dirent *e;
         while (d != NULL && (e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.')
+            if (e->d_name[0] == '.') {
                 continue;
+            }
             char path[4096];
             snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
             rc |= run_file(path, &count);
         }
-        if (d != NULL)
+        if (d != NULL) {
             closedir(d);
+        }
     }
     printf("replayed %d inputs\n", count);
     return rc || count == 0;

@@ -61,8 +61,9 @@ static void test_ticket_shape(void **state)
         "category",    "urgency", "product_area", "sentiment",  "assignee_id",
         "customer_id", "context", "created_at",   "updated_at", "first_response_at",
         "resolved_at"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         assert_non_null(json_object_get(j, keys[i]));
+    }
     assert_int_equal(json_object_size(j), sizeof(keys) / sizeof(keys[0]));
     assert_null(json_object_get(j, "workspace_id"));
     assert_true(json_is_null(json_object_get(j, "resolved_at")));

@@ -35,14 +35,16 @@ static void test_arena(void **state)
     sd_arena *a = sd_arena_new();
     char *p = sd_arena_alloc(a, 10);
     assert_true(((uintptr_t)p % 16) == 0);
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 10; i++) {
         assert_int_equal(p[i], 0);
+    }
     /* Many small and a few large allocations, all usable and distinct. */
     char *big = sd_arena_alloc(a, 100000);
     memset(big, 'x', 100000);
     char *items[5000];
-    for (int i = 0; i < 5000; i++)
+    for (int i = 0; i < 5000; i++) {
         items[i] = sd_arena_printf(a, "item-%d", i);
+    }
     for (int i = 0; i < 5000; i += 499) {
         char want[16];
         snprintf(want, sizeof(want), "item-%d", i);
@@ -176,8 +178,9 @@ static void test_ids(void **state)
         sd_id_new("tkt", id);
         assert_int_equal(strlen(id), 30);
         assert_memory_equal(id, "tkt_", 4);
-        for (size_t k = 4; k < 30; k++)
+        for (size_t k = 4; k < 30; k++) {
             assert_non_null(strchr("0123456789abcdefghjkmnpqrstvwxyz", id[k]));
+        }
         /* Made later sorts later, even within one millisecond. */
         assert_true(strcmp(prev, id) < 0);
         memcpy(prev, id, sizeof(prev));
@@ -230,8 +233,9 @@ static void test_clock_err(void **state)
     assert_int_equal(err.code, SD_OK);
     assert_string_equal(sd_status_name(SD_E_NOT_FOUND), "not_found");
     assert_string_equal(sd_status_name(SD_E_BAD_REQUEST), "bad_request");
-    for (int c = 0; c < SD_E__COUNT; c++)
+    for (int c = 0; c < SD_E__COUNT; c++) {
         assert_non_null(sd_status_name((sd_status)c));
+    }
     assert_string_equal(sd_status_name((sd_status)999), "internal");
 }
 

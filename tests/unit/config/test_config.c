@@ -19,8 +19,9 @@ static sd_status load(struct sd_config *cfg, char **argv, char **envp, bool *hel
                       size_t *n_rest, struct sd_err *err)
 {
     int argc = 0;
-    while (argv[argc] != NULL)
+    while (argv[argc] != NULL) {
         argc++;
+    }
     return sd_config_load(cfg, argc, argv, envp, help, rest, 4, n_rest, err);
 }
 
@@ -195,8 +196,9 @@ static void test_usage(void **state)
                            "--log-level",
                            "--config",
                            "SHOWDESK_DB_POOL"};
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         assert_non_null(strstr(text, flags[i]));
+    }
     free(text);
 }
 

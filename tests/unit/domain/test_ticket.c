@@ -33,12 +33,13 @@ static void test_moves(void **state)
     for (size_t i = 0; i < 5; i++) {
         for (size_t k = 0; k < 5; k++) {
             bool want;
-            if (i == k)
+            if (i == k) {
                 want = true;
-            else if (strcmp(all[i], "closed") == 0 || strcmp(all[k], "new") == 0)
+            } else if (strcmp(all[i], "closed") == 0 || strcmp(all[k], "new") == 0) {
                 want = false;
-            else
+            } else {
                 want = true;
+            }
             assert_int_equal(sd_ticket_can_move(all[i], all[k]), want);
         }
     }

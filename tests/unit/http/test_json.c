@@ -32,8 +32,9 @@ static sd_status run(const char *text, struct sd_err *err)
     json_t *j = NULL;
     sd_err_clear(err);
     sd_status st = sd_json_parse_object(text, strlen(text), &j, err);
-    if (st == SD_OK)
+    if (st == SD_OK) {
         st = sd_json_check(j, &schema, NULL, err);
+    }
     json_decref(j);
     return st;
 }

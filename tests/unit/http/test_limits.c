@@ -17,8 +17,9 @@ static void test_bucket(void **state)
     (void)state;
     struct sd_rate *r = sd_rate_new();
     uint64_t t = 5 * SEC;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         assert_true(sd_rate_take(r, "login:1.2.3.4", 3, t, NULL));
+    }
     int retry = 0;
     assert_false(sd_rate_take(r, "login:1.2.3.4", 3, t, &retry));
     assert_true(retry >= 1 && retry <= 21);
@@ -28,12 +29,14 @@ static void test_bucket(void **state)
     assert_true(sd_rate_take(r, "login:1.2.3.4", 3, t + 20 * SEC, NULL));
     assert_false(sd_rate_take(r, "login:1.2.3.4", 3, t + 20 * SEC, NULL));
     /* A minute refills to the cap, never above. */
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 3; i++) {
         assert_true(sd_rate_take(r, "login:1.2.3.4", 3, t + 600 * SEC, NULL));
+    }
     assert_false(sd_rate_take(r, "login:1.2.3.4", 3, t + 600 * SEC, NULL));
     /* Zero means unlimited. */
-    for (int i = 0; i < 100; i++)
+    for (int i = 0; i < 100; i++) {
         assert_true(sd_rate_take(r, "x", 0, t, NULL));
+    }
     sd_rate_free(r);
 }
 

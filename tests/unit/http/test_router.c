@@ -76,8 +76,9 @@ static void test_not_found(void **state)
                          "/api/v1/ticketsx",
                          "/",
                          "/api/v1/tickets/1/messages/"};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(sd_router_match(routes, N, "GET", bad[i], a, &m), SD_ROUTER_NOT_FOUND);
+    }
     sd_arena_free(a);
 }
 
@@ -98,8 +99,9 @@ static void test_bad_method(void **state)
 static void test_patterns(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < N; i++)
+    for (size_t i = 0; i < N; i++) {
         assert_true(sd_router_pattern_valid(routes[i].pattern));
+    }
     assert_false(sd_router_pattern_valid("/a/{}"));
     assert_false(sd_router_pattern_valid("/a/{id"));
     assert_false(sd_router_pattern_valid("/a/x{id}"));
