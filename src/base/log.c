@@ -40,8 +40,19 @@ void sd_log(enum sd_log_level level, const char *event, const char *fmt, ...)
         return;
     }
     char line[2048];
-    char ts[SD_TIME_ISO_LEN];
-    sd_time_iso(sd_clock_wall_ms(), ts);
+    /* Formatting a date costs more than the rest of a line: keep this
+     * thread's last one and redo only the milliseconds within its second. */
+    static _Thread_local int64_t last_sec = -1;
+    static _Thread_local char ts[SD_TIME_ISO_LEN];
+    int64_t now = sd_clock_wall_ms();
+    if (now / 1000 != last_sec) {
+        sd_time_iso(now, ts);
+        last_sec = now / 1000;
+    }
+    int ms = (int)(now % 1000);
+    ts[20] = (char)('0' + ms / 100);
+    ts[21] = (char)('0' + ms / 10 % 10);
+    ts[22] = (char)('0' + ms % 10);
     int n = snprintf(line, sizeof(line), "ts=%s level=%s event=%s", ts, level_names[level], event);
     if (n < 0) {
         return;

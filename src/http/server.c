@@ -46,6 +46,7 @@
 #include "base/banned.h"
 
 struct sd_http_server {
+    unsigned pid; /* in request ids, so ids of several processes differ */
     struct MHD_Daemon *daemon;
     struct sd_app *app;
     atomic_int n_open; /* requests in flight */
@@ -234,7 +235,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         c->req.path = sd_arena_strdup(c->req.arena, url);
         c->req.body = (struct sd_buf)SD_BUF_INIT((size_t)srv->app->cfg->max_body_bytes);
         c->resp.body = (struct sd_buf)SD_BUF_INIT(64u << 20);
-        (void)snprintf(c->req.id, sizeof(c->req.id), "%08x%08llx", (unsigned)getpid(),
+        (void)snprintf(c->req.id, sizeof(c->req.id), "%08x%08llx", srv->pid,
                        (unsigned long long)atomic_fetch_add(&next_req, 1));
         const char *rid = sd_req_header(&c->req, "X-Request-Id");
         if (rid != NULL && strlen(rid) < sizeof(c->req.id) && rid[0] != '\0') {
@@ -352,6 +353,7 @@ sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
 
     sd_http_server *srv = sd_xcalloc(1, sizeof(*srv));
     srv->app = app;
+    srv->pid = (unsigned)getpid();
     atomic_init(&srv->n_open, 0);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) {
@@ -362,8 +364,9 @@ sd_status sd_http_start(struct sd_app *app, sd_http_server **out, int *port_out,
         flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->request_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)16384, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (srv->daemon == NULL) {
         free(srv);

@@ -25,10 +25,32 @@
 #define MIGRATION_LOCK_KEY "7254911" /* arbitrary, fixed: "showdesk migrations" */
 #define MAX_PARAMS         64
 
+#define CACHE_SIZE 64
+
+/* A statement prepared on this connection, by its portable SQL text. */
+struct prepared {
+    char *sql;
+    char name[16];
+    int n_params;
+};
+
 struct pg_priv {
     PGconn *conn;
     char where[256]; /* host:port/db for messages, never the password */
+    struct prepared cache[CACHE_SIZE];
+    size_t n_cached;
+    size_t next_evict;
+    unsigned next_name;
 };
+
+static void forget_prepared(struct pg_priv *p)
+{
+    for (size_t i = 0; i < p->n_cached; i++) {
+        free(p->cache[i].sql);
+    }
+    p->n_cached = 0;
+    p->next_evict = 0;
+}
 
 static bool accepts(const char *url)
 {
@@ -101,6 +123,7 @@ static void pg_close(void *conn)
         PQfinish(p->conn);
     }
     p->conn = NULL;
+    forget_prepared(p);
 }
 
 /* A broken connection is reset once, so one server restart costs one error. */
@@ -108,6 +131,7 @@ static void heal(struct pg_priv *p)
 {
     if (PQstatus(p->conn) != CONNECTION_OK) {
         PQreset(p->conn);
+        forget_prepared(p); /* prepared statements died with the session */
     }
 }
 
@@ -161,6 +185,55 @@ int sd__pg_rewrite(const char *sql, struct sd_buf *out)
     return n;
 }
 
+/*
+ * The name of the prepared statement for @sql, preparing it on first use: the
+ * server parses and plans each of the store's few statements once per
+ * connection instead of on every call.
+ */
+static sd_status prepared(struct pg_priv *p, const char *sql, size_t n_params, const char **name,
+                          struct sd_err *err)
+{
+    for (size_t i = 0; i < p->n_cached; i++) {
+        if (strcmp(p->cache[i].sql, sql) == 0) {
+            *name = p->cache[i].name;
+            return SD_OK;
+        }
+    }
+    struct sd_buf text = SD_BUF_INIT((size_t)64 * 1024);
+    int n = sd__pg_rewrite(sql, &text);
+    if (n < 0 || (size_t)n != n_params) {
+        sd_buf_release(&text);
+        return sd_err_set(err, SD_E_INTERNAL, NULL,
+                          "statement has %d placeholders but %zu values were given", n, n_params);
+    }
+    char fresh[16];
+    (void)snprintf(fresh, sizeof(fresh), "sd%u", p->next_name++);
+    PGresult *res = PQprepare(p->conn, fresh, sd_buf_cstr(&text), n, NULL);
+    sd_buf_release(&text);
+    sd_status st = PQresultStatus(res) == PGRES_COMMAND_OK ? SD_OK : fail_result(p, res, err);
+    PQclear(res);
+    if (st != SD_OK) {
+        return st;
+    }
+    size_t slot;
+    if (p->n_cached < CACHE_SIZE) {
+        slot = p->n_cached++;
+    } else {
+        slot = p->next_evict;
+        p->next_evict = (p->next_evict + 1) % CACHE_SIZE;
+        char dealloc[48];
+        (void)snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", p->cache[slot].name);
+        PQclear(PQexec(p->conn, dealloc));
+        free(p->cache[slot].sql);
+    }
+    struct prepared *ps = &p->cache[slot];
+    (void)snprintf(ps->name, sizeof(ps->name), "%s", fresh);
+    ps->n_params = n;
+    ps->sql = sd_xstrdup(sql);
+    *name = ps->name;
+    return SD_OK;
+}
+
 static sd_status pg_query(void *conn, sd_arena *a, const char *sql, const struct sd_db_val *params,
                           size_t n_params, struct sd_db_rows *out, struct sd_err *err)
 {
@@ -169,12 +242,11 @@ static sd_status pg_query(void *conn, sd_arena *a, const char *sql, const struct
     if (n_params > MAX_PARAMS) {
         return sd_err_set(err, SD_E_INTERNAL, NULL, "too many SQL parameters (%zu)", n_params);
     }
-    struct sd_buf text = SD_BUF_INIT((size_t)64 * 1024);
-    int n = sd__pg_rewrite(sql, &text);
-    if (n < 0 || (size_t)n != n_params) {
-        sd_buf_release(&text);
-        return sd_err_set(err, SD_E_INTERNAL, NULL,
-                          "statement has %d placeholders but %zu values were given", n, n_params);
+    heal(p);
+    const char *name = NULL;
+    sd_status pst = prepared(p, sql, n_params, &name, err);
+    if (pst != SD_OK) {
+        return pst;
     }
     const char *values[MAX_PARAMS];
     int lengths[MAX_PARAMS];
@@ -199,10 +271,7 @@ static sd_status pg_query(void *conn, sd_arena *a, const char *sql, const struct
             break;
         }
     }
-    heal(p);
-    PGresult *res =
-        PQexecParams(p->conn, sd_buf_cstr(&text), (int)n_params, NULL, values, lengths, formats, 0);
-    sd_buf_release(&text);
+    PGresult *res = PQexecPrepared(p->conn, name, (int)n_params, values, lengths, formats, 0);
     ExecStatusType rs = PQresultStatus(res);
     sd_status st = SD_OK;
     if (rs == PGRES_TUPLES_OK) {

@@ -12,6 +12,7 @@
  */
 #include "store/driver.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,9 +73,21 @@ static sd_status exec_simple(struct sqlite_priv *p, const char *sql, struct sd_e
     return SD_OK;
 }
 
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+
+/* Process-wide settings, before the library's first use: no memory
+ * statistics (they take a global mutex on every allocation), and no mutexes
+ * on connections, each of which one thread uses at a time. */
+static void configure(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+}
+
 static sd_status sq_open(void *conn, const char *url, struct sd_err *err)
 {
     struct sqlite_priv *p = conn;
+    (void)pthread_once(&config_once, configure);
     const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
     (void)snprintf(p->path, sizeof(p->path), "%s", path);
     int rc = sqlite3_open_v2(

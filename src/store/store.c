@@ -451,12 +451,37 @@ static void set_val(void *obj, const struct col *c, const char *cell)
     }
 }
 
-/* "c1, c2, …" of an entity. */
+/* "c1, c2, …" of an entity, built once per entity: the hot path copies it
+ * instead of formatting every column name on every query. */
+#define N_ENTITIES 8
+static const struct entity *const entities[N_ENTITIES] = {
+    &workspace_ent, &agent_ent,  &customer_ent, &key_ent,
+    &session_ent,   &ticket_ent, &message_ent,  &activity_ent,
+};
+static char col_text[N_ENTITIES][512];
+static pthread_once_t col_once = PTHREAD_ONCE_INIT;
+
+static void build_col_text(void)
+{
+    for (size_t k = 0; k < N_ENTITIES; k++) {
+        struct sd_buf b = SD_BUF_INIT(sizeof(col_text[k]) - 1);
+        for (size_t i = 0; i < entities[k]->n_cols; i++)
+            SD_ASSERT(sd_buf_printf(&b, "%s%s", i ? ", " : "", entities[k]->cols[i].name) == SD_OK);
+        memcpy(col_text[k], b.data, b.len + 1);
+        sd_buf_release(&b);
+    }
+}
+
 static void col_list(const struct entity *e, struct sd_buf *b)
 {
-    for (size_t i = 0; i < e->n_cols; i++) {
-        SD_ASSERT(sd_buf_printf(b, "%s%s", i ? ", " : "", e->cols[i].name) == SD_OK);
+    (void)pthread_once(&col_once, build_col_text);
+    for (size_t k = 0; k < N_ENTITIES; k++) {
+        if (entities[k] == e) {
+            SD_ASSERT(sd_buf_puts(b, col_text[k]) == SD_OK);
+            return;
+        }
     }
+    SD_BUG("entity missing from the entities table");
 }
 
 /* Copies the rows of @r into a new arena array of @e's structs. */
@@ -529,13 +554,22 @@ static sd_status ent_select(sd_db *db, sd_arena *a, const struct entity *e, cons
 {
     struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
     struct sd_db_rows r;
+    char lim[24];
     SD_ASSERT(sd_buf_puts(&sql, "SELECT ") == SD_OK);
     col_list(e, &sql);
-    SD_ASSERT(sd_buf_printf(&sql, " FROM %s WHERE %s", e->table, where) == SD_OK);
+    SD_ASSERT(sd_buf_puts(&sql, " FROM ") == SD_OK && sd_buf_puts(&sql, e->table) == SD_OK &&
+              sd_buf_puts(&sql, " WHERE ") == SD_OK && sd_buf_puts(&sql, where) == SD_OK);
     if (order != NULL) {
-        SD_ASSERT(sd_buf_printf(&sql, " ORDER BY %s", order) == SD_OK);
+        SD_ASSERT(sd_buf_puts(&sql, " ORDER BY ") == SD_OK && sd_buf_puts(&sql, order) == SD_OK);
     }
-    SD_ASSERT(sd_buf_printf(&sql, " LIMIT %zu", limit) == SD_OK);
+    /* A tiny hand-made itoa: this runs on every read. */
+    size_t n_lim = sizeof(lim);
+    lim[--n_lim] = '\0';
+    do {
+        lim[--n_lim] = (char)('0' + limit % 10);
+        limit /= 10;
+    } while (limit > 0 && n_lim > 0);
+    SD_ASSERT(sd_buf_puts(&sql, " LIMIT ") == SD_OK && sd_buf_puts(&sql, lim + n_lim) == SD_OK);
     sd_status st = query(db, a, sd_buf_cstr(&sql), p, n, &r, err);
     sd_buf_release(&sql);
     if (st != SD_OK) {
