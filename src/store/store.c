@@ -465,8 +465,9 @@ static void build_col_text(void)
 {
     for (size_t k = 0; k < N_ENTITIES; k++) {
         struct sd_buf b = SD_BUF_INIT(sizeof(col_text[k]) - 1);
-        for (size_t i = 0; i < entities[k]->n_cols; i++)
+        for (size_t i = 0; i < entities[k]->n_cols; i++) {
             SD_ASSERT(sd_buf_printf(&b, "%s%s", i ? ", " : "", entities[k]->cols[i].name) == SD_OK);
+        }
         memcpy(col_text[k], b.data, b.len + 1);
         sd_buf_release(&b);
     }
