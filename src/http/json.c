@@ -136,8 +136,8 @@ static sd_status check_field(json_t *v, /* NOLINT(misc-no-recursion) */
         const json_t *item;
         json_array_foreach(v, i, item)
         {
-            char ipath[160];
-            (void)snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+            char ipath[192];
+            (void)snprintf(ipath, sizeof(ipath), "%.160s[%zu]", path, i);
             if (!json_is_string(item)) {
                 return sd_err_set(err, SD_E_INVALID, ipath, "'%s' must be a string", ipath);
             }
