@@ -5,6 +5,7 @@
  * separate step), and `showdesk version` prints the version.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/cmd.h"
 #include "sd_version.h"
@@ -49,9 +50,13 @@ int sd_cmd_migrate(int argc, char **argv, char **envp)
 
 int sd_cmd_version(int argc, char **argv, char **envp)
 {
-    (void)argc;
-    (void)argv;
     (void)envp;
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        (void)fputs("usage: showdesk version\n\nPrints the version of this binary.\n",
+                    help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
     (void)printf("showdesk %s\n", SD_VERSION);
     return 0;
 }

@@ -39,8 +39,8 @@ struct sqlite_priv {
 
 static bool accepts(const char *url)
 {
-    return strncmp(url, "postgres://", 11) != 0 && strncmp(url, "postgresql://", 13) != 0 &&
-           url[0] != '\0';
+    /* "sqlite:PATH", or a plain path; another scheme is not ours. */
+    return strncmp(url, "sqlite:", 7) == 0 || (url[0] != '\0' && strstr(url, "://") == NULL);
 }
 
 static sd_status fail(struct sqlite_priv *p, int rc, const char *what, struct sd_err *err)

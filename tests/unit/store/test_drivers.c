@@ -58,6 +58,8 @@ static void test_accepts(void **state)
     assert_true(sd_store_sqlite.accepts("/var/lib/x.db"));
     assert_false(sd_store_sqlite.accepts("postgres://u@h/db"));
     assert_false(sd_store_sqlite.accepts(""));
+    assert_false(sd_store_sqlite.accepts("mysql://u@h/db"));
+    assert_false(sd_store_pg.accepts("mysql://u@h/db"));
     assert_int_equal(sd_store_pg.abi, SD_STORE_DRIVER_ABI);
     assert_int_equal(sd_store_sqlite.abi, SD_STORE_DRIVER_ABI);
     assert_string_equal(sd_store_sqlite.name, "sqlite");
