@@ -112,6 +112,30 @@ bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, 
     return true;
 }
 
+bool api_page_args(struct sd_req *req, struct sd_resp *resp, const char *prefix,
+                   struct api_page *out)
+{
+    return api_limit(req, resp, &out->limit) && api_after_id(req, resp, prefix, &out->after) &&
+           api_db(req, resp, &out->db);
+}
+
+void api_page_send(struct sd_req *req, struct sd_resp *resp, const struct api_page *pg,
+                   const void *rows, size_t n, size_t row_size, json_t *(*render)(const void *))
+{
+    bool has_more = n > pg->limit;
+    if (has_more) {
+        n = pg->limit;
+    }
+    const char *base = rows;
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        (void)json_array_append_new(items, render(base + i * row_size));
+    }
+    const char *last_id =
+        n > 0 ? *(const char *const *)(const void *)(base + (n - 1) * row_size) : NULL;
+    sd_resp_json(resp, 200, api_list(items, has_more ? api_cursor_id(req->arena, last_id) : NULL));
+}
+
 json_t *api_list(json_t *items, const char *next)
 {
     json_t *o = json_object();
@@ -292,3 +316,15 @@ sd_status api_activity(struct sd_req *req, sd_db *db, const char *ticket_id, con
     free(text);
     return st;
 }
+
+#define ROW_RENDERER(name, type)                                                                   \
+    json_t *api_##name##_row(const void *row)                                                      \
+    {                                                                                              \
+        return api_##name##_json((const type *)row);                                               \
+    }
+
+ROW_RENDERER(customer, struct sd_customer)
+ROW_RENDERER(agent, struct sd_agent)
+ROW_RENDERER(message, struct sd_message)
+ROW_RENDERER(activity, struct sd_activity)
+ROW_RENDERER(key, struct sd_api_key)

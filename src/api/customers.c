@@ -68,31 +68,19 @@ static sd_status apply(struct sd_req *req, const json_t *body, struct sd_custome
 
 void sd_api_customers_list(struct sd_req *req, struct sd_resp *resp)
 {
-    const char *after;
-    size_t limit;
-    sd_db *db;
+    struct api_page pg;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_limit(req, resp, &limit) || !api_after_id(req, resp, "cus", &after) ||
-        !api_db(req, resp, &db)) {
-        return;
-    }
     struct sd_customer *rows = NULL;
     size_t n = 0;
-    if (sd_store_customer_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows, &n,
-                               &err) != SD_OK) {
+    if (!api_page_args(req, resp, "cus", &pg)) {
+        return;
+    }
+    if (sd_store_customer_list(pg.db, req->arena, req->auth.workspace_id, pg.after, pg.limit + 1,
+                               &rows, &n, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
     }
-    bool has_more = n > limit;
-    if (has_more) {
-        n = limit;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        (void)json_array_append_new(items, api_customer_json(&rows[i]));
-    }
-    sd_resp_json(resp, 200,
-                 api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
+    api_page_send(req, resp, &pg, rows, n, sizeof(*rows), api_customer_row);
 }
 
 void sd_api_customers_create(struct sd_req *req, struct sd_resp *resp)

@@ -39,6 +39,24 @@ bool api_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, const 
 /** Opaque "after id" cursor of simple lists: encode and decode (nullable: no cursor). */
 char *api_cursor_id(sd_arena *a, const char *last_id);
 bool api_after_id(struct sd_req *req, struct sd_resp *resp, const char *prefix, const char **out);
+/* The inputs of a list handler: page size, cursor, and the connection. */
+struct api_page {
+    size_t limit;
+    const char *after; /* nullable: the id the page starts after */
+    sd_db *db;
+};
+
+/** Reads "limit" and "cursor" (ids with @prefix) and takes the connection. */
+bool api_page_args(struct sd_req *req, struct sd_resp *resp, const char *prefix,
+                   struct api_page *out);
+/**
+ * Answers a page of @n rows of @row_size bytes, fetched with limit + 1 so an
+ * extra row tells that more follow. Rows are model structs, whose first
+ * field is the id; @render makes one row's JSON.
+ */
+void api_page_send(struct sd_req *req, struct sd_resp *resp, const struct api_page *pg,
+                   const void *rows, size_t n, size_t row_size, json_t *(*render)(const void *));
+
 /** {"data": @items, "next_cursor": @next (nullable)}; takes ownership of @items. */
 json_t *api_list(json_t *items, const char *next);
 
@@ -56,6 +74,13 @@ json_t *api_message_json(const struct sd_message *m);
 json_t *api_activity_json(const struct sd_activity *ev);
 json_t *api_key_json(const struct sd_api_key *k);
 json_t *api_workspace_json(const struct sd_workspace *w);
+
+/* The renderers above for one row of a page (api_page_send). */
+json_t *api_customer_row(const void *row);
+json_t *api_agent_row(const void *row);
+json_t *api_message_row(const void *row);
+json_t *api_activity_row(const void *row);
+json_t *api_key_row(const void *row);
 
 /** Who did it, for activity rows: ("agent", id), ("api_key", id) or ("customer", NULL). */
 void api_actor(const struct sd_req *req, const char **type, const char **id);

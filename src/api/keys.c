@@ -24,31 +24,19 @@ static const struct sd_json_schema create_schema = SD_JSON_SCHEMA(create_fields)
 
 void sd_api_keys_list(struct sd_req *req, struct sd_resp *resp)
 {
-    const char *after;
-    size_t limit;
-    sd_db *db;
+    struct api_page pg;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_limit(req, resp, &limit) || !api_after_id(req, resp, "key", &after) ||
-        !api_db(req, resp, &db)) {
-        return;
-    }
     struct sd_api_key *rows = NULL;
     size_t n = 0;
-    if (sd_store_key_list(db, req->arena, req->auth.workspace_id, after, limit + 1, &rows, &n,
-                          &err) != SD_OK) {
+    if (!api_page_args(req, resp, "key", &pg)) {
+        return;
+    }
+    if (sd_store_key_list(pg.db, req->arena, req->auth.workspace_id, pg.after, pg.limit + 1, &rows,
+                          &n, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
     }
-    bool has_more = n > limit;
-    if (has_more) {
-        n = limit;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        (void)json_array_append_new(items, api_key_json(&rows[i]));
-    }
-    sd_resp_json(resp, 200,
-                 api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
+    api_page_send(req, resp, &pg, rows, n, sizeof(*rows), api_key_row);
 }
 
 void sd_api_keys_create(struct sd_req *req, struct sd_resp *resp)

@@ -146,60 +146,38 @@ static bool ticket_exists(struct sd_req *req, struct sd_resp *resp, sd_db *db, c
 
 void sd_api_messages_list(struct sd_req *req, struct sd_resp *resp)
 {
-    const char *tid, *after;
-    size_t limit;
-    sd_db *db;
+    const char *tid;
+    struct api_page pg;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "tkt", &tid) || !api_limit(req, resp, &limit) ||
-        !api_after_id(req, resp, "msg", &after) || !api_db(req, resp, &db) ||
-        !ticket_exists(req, resp, db, tid)) {
-        return;
-    }
     struct sd_message *rows = NULL;
     size_t n = 0;
-    if (sd_store_message_list(db, req->arena, req->auth.workspace_id, tid, true, after, limit + 1,
-                              &rows, &n, &err) != SD_OK) {
+    if (!api_id(req, resp, "tkt", &tid) || !api_page_args(req, resp, "msg", &pg) ||
+        !ticket_exists(req, resp, pg.db, tid)) {
+        return;
+    }
+    if (sd_store_message_list(pg.db, req->arena, req->auth.workspace_id, tid, true, pg.after,
+                              pg.limit + 1, &rows, &n, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
     }
-    bool has_more = n > limit;
-    if (has_more) {
-        n = limit;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        (void)json_array_append_new(items, api_message_json(&rows[i]));
-    }
-    sd_resp_json(resp, 200,
-                 api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
+    api_page_send(req, resp, &pg, rows, n, sizeof(*rows), api_message_row);
 }
 
 void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp)
 {
-    const char *tid, *after;
-    size_t limit;
-    sd_db *db;
+    const char *tid;
+    struct api_page pg;
     struct sd_err err = SD_ERR_INIT;
-    if (!api_id(req, resp, "tkt", &tid) || !api_limit(req, resp, &limit) ||
-        !api_after_id(req, resp, "act", &after) || !api_db(req, resp, &db) ||
-        !ticket_exists(req, resp, db, tid)) {
-        return;
-    }
     struct sd_activity *rows = NULL;
     size_t n = 0;
-    if (sd_store_activity_list(db, req->arena, req->auth.workspace_id, tid, after, limit + 1, &rows,
-                               &n, &err) != SD_OK) {
+    if (!api_id(req, resp, "tkt", &tid) || !api_page_args(req, resp, "act", &pg) ||
+        !ticket_exists(req, resp, pg.db, tid)) {
+        return;
+    }
+    if (sd_store_activity_list(pg.db, req->arena, req->auth.workspace_id, tid, pg.after,
+                               pg.limit + 1, &rows, &n, &err) != SD_OK) {
         api_fail(resp, &err);
         return;
     }
-    bool has_more = n > limit;
-    if (has_more) {
-        n = limit;
-    }
-    json_t *items = json_array();
-    for (size_t i = 0; i < n; i++) {
-        (void)json_array_append_new(items, api_activity_json(&rows[i]));
-    }
-    sd_resp_json(resp, 200,
-                 api_list(items, has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL));
+    api_page_send(req, resp, &pg, rows, n, sizeof(*rows), api_activity_row);
 }
