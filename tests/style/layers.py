@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Checks the include rules of STYLE.md over src/:
 
-- dependencies run one way: base -> config -> store -> domain -> http -> api
-  -> cmd (a folder may include itself and anything lower; main.c, cmd);
+- dependencies run one way: base -> config -> store|blob -> domain -> http
+  -> api -> cmd (a folder may include itself and anything lower; main.c, cmd);
 - third-party headers stay in their adapter file (microhttpd.h in
   src/http/server.c, sqlite3.h in src/store/sqlite.c, libpq-fe.h in
   src/store/pg.c);
@@ -14,7 +14,9 @@ import os
 import re
 import sys
 
-LAYERS = ['base', 'config', 'store', 'domain', 'http', 'api', 'cmd']
+LAYERS = ['base', 'config', 'store', 'blob', 'domain', 'http', 'api', 'cmd']
+# store and blob are one level: neither includes the other.
+LEVEL = {'base': 0, 'config': 1, 'store': 2, 'blob': 2, 'domain': 3, 'http': 4, 'api': 5, 'cmd': 6}
 ADAPTERS = {'microhttpd.h': 'src/http/server.c', 'sqlite3.h': 'src/store/sqlite.c',
             'libpq-fe.h': 'src/store/pg.c'}
 PRIVATE = {'store/driver.h': 'store'}
@@ -30,7 +32,7 @@ def main(root):
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, root)
             folder = os.path.relpath(dirpath, src).split(os.sep)[0]
-            level = LAYERS.index(folder) if folder in LAYERS else len(LAYERS)
+            level = LEVEL.get(folder, len(LAYERS))
             includes = []
             with open(path, encoding='utf-8') as f:
                 for n, line in enumerate(f, 1):
@@ -39,8 +41,8 @@ def main(root):
                         includes.append((n, m.group(1), m.group(2)))
             for n, kind, inc in includes:
                 top = inc.split('/')[0]
-                if kind == '"' and top in LAYERS and LAYERS.index(top) > level:
-                    problems.append(f'{rel}:{n}: includes "{inc}" from a higher layer ({top} above {folder})')
+                if kind == '"' and top in LEVEL and top != folder and LEVEL[top] >= level:
+                    problems.append(f'{rel}:{n}: includes "{inc}" from a layer not below {folder} ({top})')
                 base = os.path.basename(inc)
                 if base in ADAPTERS and rel != ADAPTERS[base]:
                     problems.append(f'{rel}:{n}: <{inc}> belongs only in {ADAPTERS[base]}')
