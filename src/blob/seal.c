@@ -48,15 +48,17 @@ sd_status sd_seal_unwrap(const struct sd_seal_key *master,
     return SD_OK;
 }
 
+static const unsigned char magic[8] = {'S', 'D', 'S', 'E', 'A', 'L', '0', '1'};
+
 void sd_seal_header(unsigned char out[SD_SEAL_HEADER_BYTES])
 {
-    memcpy(out, SD_SEAL_MAGIC, 8);
+    memcpy(out, magic, sizeof(magic));
     randombytes_buf(out + 8, SD_SEAL_NONCE_BYTES);
 }
 
 sd_status sd_seal_header_check(const unsigned char header[SD_SEAL_HEADER_BYTES], struct sd_err *err)
 {
-    if (memcmp(header, SD_SEAL_MAGIC, 8) != 0) {
+    if (memcmp(header, magic, sizeof(magic)) != 0) {
         return sd_err_set(err, SD_E_INVALID, NULL, "not a sealed object (bad magic)");
     }
     return SD_OK;

@@ -33,10 +33,9 @@
 #include "base/err.h"
 
 #define SD_SEAL_KEY_BYTES     32
-#define SD_SEAL_CHUNK         (64 * 1024)
+#define SD_SEAL_CHUNK         65536 /* 64 KiB */
 #define SD_SEAL_TAG_BYTES     16
 #define SD_SEAL_NONCE_BYTES   24
-#define SD_SEAL_MAGIC         "SDSEAL01"
 #define SD_SEAL_HEADER_BYTES  (8 + SD_SEAL_NONCE_BYTES)
 #define SD_SEAL_SEALED_CHUNK  (SD_SEAL_CHUNK + SD_SEAL_TAG_BYTES)
 #define SD_SEAL_WRAPPED_BYTES (24 + 16 + SD_SEAL_KEY_BYTES) /* nonce | tag | key */

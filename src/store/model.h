@@ -110,4 +110,25 @@ struct sd_activity {
     int64_t created_at;
 };
 
+/* A durable job. States: queued → running → done, or back to queued for a
+ * retry, or dead when it gave up (last_error says why). */
+struct sd_job {
+    const char *id;
+    const char *workspace_id; /* nullable: jobs of the installation itself */
+    const char *kind;
+    const char *idempotency_key; /* unique: enqueueing twice makes one job */
+    const char *payload;         /* JSON object */
+    const char *state;           /* queued, running, done, dead */
+    int64_t attempts;
+    int64_t max_attempts;
+    int64_t run_at;          /* not before */
+    const char *lease_owner; /* nullable: the worker holding it */
+    int64_t lease_until;     /* 0 when not leased */
+    int64_t progress;        /* 0..100 */
+    const char *last_error;  /* nullable */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t finished_at;
+};
+
 #endif

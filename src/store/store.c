@@ -411,6 +411,33 @@ static const struct entity activity_ent = {"activity",
                                            true,
                                            3};
 
+static const struct col job_cols[] = {
+    COL(struct sd_job, id, C_TEXT),
+    COL(struct sd_job, created_at, C_INT),
+    COL(struct sd_job, workspace_id, C_TEXT),
+    COL(struct sd_job, kind, C_TEXT),
+    COL(struct sd_job, idempotency_key, C_TEXT),
+    COL(struct sd_job, payload, C_TEXT),
+    COL(struct sd_job, state, C_TEXT),
+    COL(struct sd_job, attempts, C_INT),
+    COL(struct sd_job, max_attempts, C_INT),
+    COL(struct sd_job, run_at, C_INT),
+    COL(struct sd_job, lease_owner, C_TEXT),
+    COL(struct sd_job, lease_until, C_TIME),
+    COL(struct sd_job, progress, C_INT),
+    COL(struct sd_job, last_error, C_TEXT),
+    COL(struct sd_job, updated_at, C_INT),
+    COL(struct sd_job, finished_at, C_TIME),
+};
+static const struct entity job_ent = {"jobs",
+                                      "job",
+                                      "a job with this idempotency key exists",
+                                      job_cols,
+                                      SD_ARRAY_LEN(job_cols),
+                                      sizeof(struct sd_job),
+                                      false,
+                                      2};
+
 #define SQL_MAX 2048
 
 static struct sd_db_val get_val(const void *obj, const struct col *c)
@@ -453,10 +480,10 @@ static void set_val(void *obj, const struct col *c, const char *cell)
 
 /* "c1, c2, …" of an entity, built once per entity: the hot path copies it
  * instead of formatting every column name on every query. */
-#define N_ENTITIES 8
+#define N_ENTITIES 9
 static const struct entity *const entities[N_ENTITIES] = {
-    &workspace_ent, &agent_ent,  &customer_ent, &key_ent,
-    &session_ent,   &ticket_ent, &message_ent,  &activity_ent,
+    &workspace_ent, &agent_ent,   &customer_ent, &key_ent, &session_ent,
+    &ticket_ent,    &message_ent, &activity_ent, &job_ent,
 };
 static char col_text[N_ENTITIES][512];
 static pthread_once_t col_once = PTHREAD_ONCE_INIT;
@@ -523,7 +550,9 @@ static sd_status not_found(const struct entity *e, const char *id, struct sd_err
     return sd_err_set(err, SD_E_NOT_FOUND, "id", "%s '%.60s' not found", e->what, id);
 }
 
-static sd_status ent_insert(sd_db *db, const struct entity *e, const void *obj, struct sd_err *err)
+/* INSERT of every column; @suffix (nullable) ends the statement, e.g. ON CONFLICT. */
+static sd_status ent_insert_ex(sd_db *db, const struct entity *e, const void *obj,
+                               const char *suffix, int64_t *n_changed, struct sd_err *err)
 {
     struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
     struct sd_db_val vals[24];
@@ -536,7 +565,10 @@ static sd_status ent_insert(sd_db *db, const struct entity *e, const void *obj, 
         vals[i] = get_val(obj, &e->cols[i]);
     }
     SD_ASSERT(sd_buf_puts(&sql, ")") == SD_OK);
-    sd_status st = exec(db, sd_buf_cstr(&sql), vals, e->n_cols, NULL, err);
+    if (suffix != NULL) {
+        SD_ASSERT(sd_buf_puts(&sql, suffix) == SD_OK);
+    }
+    sd_status st = exec(db, sd_buf_cstr(&sql), vals, e->n_cols, n_changed, err);
     sd_buf_release(&sql);
     if (st == SD_E_CONFLICT) {
         /* Tell a missing referenced row from a duplicate for the caller. */
@@ -546,6 +578,11 @@ static sd_status ent_insert(sd_db *db, const struct entity *e, const void *obj, 
                           is_fk ? "a referenced object does not exist" : e->conflict);
     }
     return st;
+}
+
+static sd_status ent_insert(sd_db *db, const struct entity *e, const void *obj, struct sd_err *err)
+{
+    return ent_insert_ex(db, e, obj, NULL, NULL, err);
 }
 
 /* Selects rows of @e matching @where (with @p) ordered by @order, at most @limit. */
@@ -1001,4 +1038,148 @@ sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const char *ws_id, cons
 {
     return ent_page(db, a, &activity_ent, ws_id, "ticket_id = ?", ticket_id, after_id, limit,
                     (void **)out, n_out, err);
+}
+
+/* ---- jobs ----------------------------------------------------------------- */
+
+sd_status sd_store_job_enqueue(sd_db *db, const struct sd_job *j, bool *created_out, char *id_out,
+                               struct sd_err *err)
+{
+    struct sd_job q = *j;
+    q.state = "queued";
+    q.attempts = 0;
+    q.lease_owner = NULL;
+    q.lease_until = 0;
+    q.progress = 0;
+    q.last_error = NULL;
+    q.finished_at = 0;
+    int64_t changed = 0;
+    /* DO NOTHING rather than an error: on PostgreSQL an error would abort the
+     * caller's transaction, and a taken key is the expected case. */
+    sd_status st =
+        ent_insert_ex(db, &job_ent, &q, " ON CONFLICT (idempotency_key) DO NOTHING", &changed, err);
+    *created_out = st == SD_OK && changed == 1;
+    if (st == SD_OK && changed == 0) {
+        /* The key is taken: the job exists already, which is the point of the key. */
+        sd_arena *a = sd_arena_new();
+        void *rows = NULL;
+        size_t n = 0;
+        struct sd_db_val p[1] = {SD_DB_TEXT_C(j->idempotency_key)};
+        st = ent_select(db, a, &job_ent, "idempotency_key = ?", p, 1, NULL, 1, &rows, &n, err);
+        if (st == SD_OK && n == 0) {
+            st = sd_err_set(err, SD_E_CONFLICT, "id", "job id '%.60s' is taken", j->id);
+        }
+        if (st == SD_OK && id_out != NULL) {
+            (void)sd_str_copy(id_out, 40, ((struct sd_job *)rows)->id);
+        }
+        sd_arena_free(a);
+        return st;
+    }
+    if (st == SD_OK && id_out != NULL) {
+        (void)sd_str_copy(id_out, 40, j->id);
+    }
+    return st;
+}
+
+sd_status sd_store_job_get(sd_db *db, sd_arena *a, const char *id, struct sd_job *out,
+                           struct sd_err *err)
+{
+    return ent_get(db, a, &job_ent, NULL, id, out, err);
+}
+
+sd_status sd_store_job_lease(sd_db *db, sd_arena *a, const char *owner, int64_t now_ms,
+                             int64_t lease_ms, struct sd_job *out, bool *got_out,
+                             struct sd_err *err)
+{
+    *got_out = false;
+    /* Another worker may claim the candidate between the SELECT and the
+     * UPDATE; the UPDATE re-checks, and a lost race tries the next one. */
+    for (int tries = 0; tries < 8; tries++) {
+        void *rows = NULL;
+        size_t n = 0;
+        struct sd_db_val p[2] = {SD_DB_I64(now_ms), SD_DB_I64(now_ms)};
+        sd_status st = ent_select(db, a, &job_ent,
+                                  "(state = 'queued' AND run_at <= ?) OR "
+                                  "(state = 'running' AND lease_until < ?)",
+                                  p, 2, "run_at, id", 1, &rows, &n, err);
+        if (st != SD_OK || n == 0) {
+            return st;
+        }
+        const struct sd_job *cand = rows;
+        struct sd_db_val u[6] = {SD_DB_TEXT_C(owner), SD_DB_I64(now_ms + lease_ms),
+                                 SD_DB_I64(now_ms),   SD_DB_TEXT_C(cand->id),
+                                 SD_DB_I64(now_ms),   SD_DB_I64(now_ms)};
+        int64_t changed = 0;
+        st = exec(db,
+                  "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, "
+                  "attempts = attempts + 1, updated_at = ? WHERE id = ? AND "
+                  "((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until < ?))",
+                  u, 6, &changed, err);
+        if (st != SD_OK) {
+            return st;
+        }
+        if (changed == 1) {
+            st = ent_get(db, a, &job_ent, NULL, cand->id, out, err);
+            *got_out = st == SD_OK;
+            return st;
+        }
+    }
+    return SD_OK;
+}
+
+/* Runs an UPDATE of a job that @owner must still hold. */
+static sd_status job_update_owned(sd_db *db, const char *sql, struct sd_db_val *p, size_t n,
+                                  const char *id, struct sd_err *err)
+{
+    int64_t changed = 0;
+    sd_status st = exec(db, sql, p, n, &changed, err);
+    if (st == SD_OK && changed == 0) {
+        return sd_err_set(err, SD_E_CONFLICT, "id",
+                          "job '%.60s' is no longer leased by this worker (its lease expired)", id);
+    }
+    return st;
+}
+
+sd_status sd_store_job_heartbeat(sd_db *db, const char *id, const char *owner, int64_t lease_until,
+                                 int64_t progress, struct sd_err *err)
+{
+    struct sd_db_val p[4] = {SD_DB_I64(lease_until), SD_DB_I64(progress), SD_DB_TEXT_C(id),
+                             SD_DB_TEXT_C(owner)};
+    return job_update_owned(db,
+                            "UPDATE jobs SET lease_until = ?, progress = ? WHERE id = ? AND "
+                            "lease_owner = ? AND state = 'running'",
+                            p, 4, id, err);
+}
+
+sd_status sd_store_job_complete(sd_db *db, const char *id, const char *owner, int64_t now_ms,
+                                struct sd_err *err)
+{
+    struct sd_db_val p[4] = {SD_DB_I64(now_ms), SD_DB_I64(now_ms), SD_DB_TEXT_C(id),
+                             SD_DB_TEXT_C(owner)};
+    return job_update_owned(db,
+                            "UPDATE jobs SET state = 'done', progress = 100, lease_owner = NULL, "
+                            "lease_until = NULL, updated_at = ?, finished_at = ? WHERE id = ? AND "
+                            "lease_owner = ? AND state = 'running'",
+                            p, 4, id, err);
+}
+
+sd_status sd_store_job_fail(sd_db *db, const char *id, const char *owner, int64_t now_ms,
+                            const char *error, int64_t retry_at_ms, struct sd_err *err)
+{
+    if (retry_at_ms > 0) {
+        struct sd_db_val p[5] = {SD_DB_TEXT_C(error), SD_DB_I64(retry_at_ms), SD_DB_I64(now_ms),
+                                 SD_DB_TEXT_C(id), SD_DB_TEXT_C(owner)};
+        return job_update_owned(db,
+                                "UPDATE jobs SET state = 'queued', last_error = ?, run_at = ?, "
+                                "lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE "
+                                "id = ? AND lease_owner = ? AND state = 'running'",
+                                p, 5, id, err);
+    }
+    struct sd_db_val p[5] = {SD_DB_TEXT_C(error), SD_DB_I64(now_ms), SD_DB_I64(now_ms),
+                             SD_DB_TEXT_C(id), SD_DB_TEXT_C(owner)};
+    return job_update_owned(db,
+                            "UPDATE jobs SET state = 'dead', last_error = ?, lease_owner = NULL, "
+                            "lease_until = NULL, updated_at = ?, finished_at = ? WHERE id = ? AND "
+                            "lease_owner = ? AND state = 'running'",
+                            p, 5, id, err);
 }

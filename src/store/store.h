@@ -221,4 +221,43 @@ SD_MUST_CHECK sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const cha
                                                size_t limit, struct sd_activity **out,
                                                size_t *n_out, struct sd_err *err);
 
+/* ---- jobs -------------------------------------------------------------- */
+
+/**
+ * Enqueues @j (state queued, attempts 0) unless a job with its idempotency
+ * key exists; *@created_out says which, and @id_out (nullable, SD_ID_MAX
+ * bytes) gets the id of the job that holds the key either way.
+ */
+SD_MUST_CHECK sd_status sd_store_job_enqueue(sd_db *db, const struct sd_job *j, bool *created_out,
+                                             char *id_out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_job_get(sd_db *db, sd_arena *a, const char *id, struct sd_job *out,
+                                         struct sd_err *err);
+/**
+ * Leases the next job that is due at @now_ms (queued and run_at passed, or
+ * running with an expired lease) for @owner until @now_ms + @lease_ms, and
+ * counts an attempt. *@got_out is false when nothing is due. Two workers
+ * never hold the same job: the claim re-checks the state in its UPDATE.
+ */
+SD_MUST_CHECK sd_status sd_store_job_lease(sd_db *db, sd_arena *a, const char *owner,
+                                           int64_t now_ms, int64_t lease_ms, struct sd_job *out,
+                                           bool *got_out, struct sd_err *err);
+/**
+ * Extends the lease to @lease_until and records @progress (0..100).
+ * SD_E_CONFLICT when @owner no longer holds the job (its lease expired and
+ * another worker took it): stop working on it.
+ */
+SD_MUST_CHECK sd_status sd_store_job_heartbeat(sd_db *db, const char *id, const char *owner,
+                                               int64_t lease_until, int64_t progress,
+                                               struct sd_err *err);
+/** Marks the job done; SD_E_CONFLICT when @owner lost it (then it runs again elsewhere). */
+SD_MUST_CHECK sd_status sd_store_job_complete(sd_db *db, const char *id, const char *owner,
+                                              int64_t now_ms, struct sd_err *err);
+/**
+ * Records a failure with @error: back to queued to run at @retry_at_ms, or,
+ * when @retry_at_ms is 0, dead for good. SD_E_CONFLICT when @owner lost it.
+ */
+SD_MUST_CHECK sd_status sd_store_job_fail(sd_db *db, const char *id, const char *owner,
+                                          int64_t now_ms, const char *error, int64_t retry_at_ms,
+                                          struct sd_err *err);
+
 #endif

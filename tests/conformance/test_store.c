@@ -445,6 +445,99 @@ static void test_transactions(void **state)
     assert_int_equal(sd_store_ticket_get(db, arena, ws_a, t3, &got, &err), SD_E_NOT_FOUND);
 }
 
+static struct sd_job job(char id[SD_ID_MAX], const char *key, int64_t run_at)
+{
+    sd_id_new("job", id);
+    struct sd_job j = {.id = id,
+                       .workspace_id = ws_a,
+                       .kind = "media.ingest",
+                       .idempotency_key = key,
+                       .payload = "{\"upload\":\"u1\"}",
+                       .max_attempts = 3,
+                       .run_at = run_at,
+                       .created_at = run_at,
+                       .updated_at = run_at};
+    return j;
+}
+
+static void test_jobs(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char id1[SD_ID_MAX], id2[SD_ID_MAX], got_id[SD_ID_MAX];
+    bool created = false, got = false;
+    struct sd_job j1 = job(id1, "ingest:u1", 1000);
+    /* Inside a transaction, so a taken key must not abort it (PostgreSQL). */
+    must(sd_store_begin(db, &err), &err);
+    must(sd_store_job_enqueue(db, &j1, &created, got_id, &err), &err);
+    assert_true(created);
+    struct sd_job dup = job(id2, "ingest:u1", 1000);
+    must(sd_store_job_enqueue(db, &dup, &created, got_id, &err), &err);
+    assert_false(created);
+    assert_string_equal(got_id, id1);
+    must(sd_store_commit(db, &err), &err);
+
+    struct sd_job leased, other;
+    /* Not due yet. */
+    must(sd_store_job_lease(db, arena, "w1", 999, 30000, &leased, &got, &err), &err);
+    assert_false(got);
+    must(sd_store_job_lease(db, arena, "w1", 1000, 30000, &leased, &got, &err), &err);
+    assert_true(got);
+    assert_string_equal(leased.id, id1);
+    assert_string_equal(leased.state, "running");
+    assert_string_equal(leased.lease_owner, "w1");
+    assert_int_equal(leased.attempts, 1);
+    assert_int_equal(leased.lease_until, 31000);
+    assert_string_equal(leased.payload, "{\"upload\":\"u1\"}");
+    /* Held: nobody else gets it while the lease lasts. */
+    must(sd_store_job_lease(db, arena, "w2", 20000, 30000, &other, &got, &err), &err);
+    assert_false(got);
+    must(sd_store_job_heartbeat(db, id1, "w1", 50000, 40, &err), &err);
+    assert_int_equal(sd_store_job_heartbeat(db, id1, "w2", 60000, 50, &err), SD_E_CONFLICT);
+    /* The worker dies; after its lease expires another worker takes the job. */
+    must(sd_store_job_lease(db, arena, "w2", 50001, 30000, &other, &got, &err), &err);
+    assert_true(got);
+    assert_string_equal(other.lease_owner, "w2");
+    assert_int_equal(other.attempts, 2);
+    assert_int_equal(other.progress, 40);
+    /* The first worker comes back too late: it can neither finish nor fail it. */
+    assert_int_equal(sd_store_job_complete(db, id1, "w1", 60000, &err), SD_E_CONFLICT);
+    assert_non_null(strstr(err.msg, "lease expired"));
+    assert_int_equal(sd_store_job_fail(db, id1, "w1", 60000, "x", 0, &err), SD_E_CONFLICT);
+    /* A retryable failure puts it back for later, with the error kept. */
+    must(sd_store_job_fail(db, id1, "w2", 60000, "decoder busy", 70000, &err), &err);
+    struct sd_job back;
+    must(sd_store_job_get(db, arena, id1, &back, &err), &err);
+    assert_string_equal(back.state, "queued");
+    assert_string_equal(back.last_error, "decoder busy");
+    assert_null(back.lease_owner);
+    assert_int_equal(back.run_at, 70000);
+    must(sd_store_job_lease(db, arena, "w3", 69999, 30000, &other, &got, &err), &err);
+    assert_false(got);
+    must(sd_store_job_lease(db, arena, "w3", 70000, 30000, &other, &got, &err), &err);
+    assert_true(got);
+    must(sd_store_job_complete(db, id1, "w3", 71000, &err), &err);
+    must(sd_store_job_get(db, arena, id1, &back, &err), &err);
+    assert_string_equal(back.state, "done");
+    assert_int_equal(back.progress, 100);
+    assert_int_equal(back.finished_at, 71000);
+    assert_int_equal(back.attempts, 3);
+    /* Done jobs are never leased again; a permanent failure is dead with its error. */
+    char id3[SD_ID_MAX];
+    struct sd_job j3 = job(id3, "ingest:u3", 80000);
+    must(sd_store_job_enqueue(db, &j3, &created, NULL, &err), &err);
+    must(sd_store_job_lease(db, arena, "w1", 90000, 1000, &leased, &got, &err), &err);
+    assert_true(got);
+    assert_string_equal(leased.id, id3);
+    must(sd_store_job_fail(db, id3, "w1", 90001, "not a video file", 0, &err), &err);
+    must(sd_store_job_get(db, arena, id3, &back, &err), &err);
+    assert_string_equal(back.state, "dead");
+    assert_string_equal(back.last_error, "not a video file");
+    must(sd_store_job_lease(db, arena, "w1", 10000000, 1000, &leased, &got, &err), &err);
+    assert_false(got);
+    assert_int_equal(sd_store_job_get(db, arena, "job_nope", &back, &err), SD_E_NOT_FOUND);
+}
+
 static void test_pool(void **state)
 {
     (void)state;
@@ -533,6 +626,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ticket_pages),
         cmocka_unit_test(test_many_statements),
         cmocka_unit_test(test_transactions),
+        cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_bad_url),
     };

@@ -127,7 +127,7 @@ describe('command line', () => {
     const data = ['--data', join(dir, 'demo')];
     const m = run(['migrate', ...data]);
     assert.equal(m.code, 0, m.err);
-    assert.match(m.out, /schema version 1/);
+    assert.match(m.out, /schema version 2/);
     const first = run(['demo', ...data]);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, /created with sample tickets/);

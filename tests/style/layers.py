@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Checks the include rules of STYLE.md over src/:
 
-- dependencies run one way: base -> config -> store|blob -> domain -> http
-  -> api -> cmd (a folder may include itself and anything lower; main.c, cmd);
+- dependencies run one way: base -> config -> store|blob -> domain -> jobs
+  -> http -> api -> cmd (a folder may include itself and anything lower; main.c, cmd);
 - third-party headers stay in their adapter file (microhttpd.h in
   src/http/server.c, sqlite3.h in src/store/sqlite.c, libpq-fe.h in
   src/store/pg.c);
@@ -14,9 +14,10 @@ import os
 import re
 import sys
 
-LAYERS = ['base', 'config', 'store', 'blob', 'domain', 'http', 'api', 'cmd']
+LAYERS = ['base', 'config', 'store', 'blob', 'domain', 'jobs', 'http', 'api', 'cmd']
 # store and blob are one level: neither includes the other.
-LEVEL = {'base': 0, 'config': 1, 'store': 2, 'blob': 2, 'domain': 3, 'http': 4, 'api': 5, 'cmd': 6}
+LEVEL = {'base': 0, 'config': 1, 'store': 2, 'blob': 2, 'domain': 3, 'jobs': 4, 'http': 5,
+         'api': 6, 'cmd': 7}
 ADAPTERS = {'microhttpd.h': 'src/http/server.c', 'sqlite3.h': 'src/store/sqlite.c',
             'libpq-fe.h': 'src/store/pg.c'}
 PRIVATE = {'store/driver.h': 'store'}
