@@ -16,7 +16,8 @@ struct subcommand {
 };
 
 static const struct subcommand commands[] = {
-    {"serve", sd_cmd_serve, "run the server: HTTP API, and later workers (the default setup)"},
+    {"serve", sd_cmd_serve, "run the server: HTTP API and job workers (the default setup)"},
+    {"worker", sd_cmd_worker, "run job workers only, beside 'serve --no-workers' processes"},
     {"migrate", sd_cmd_migrate, "apply database migrations and exit"},
     {"admin", sd_cmd_admin, "manage workspaces, agents and API keys from the shell"},
     {"demo", sd_cmd_demo, "create or refresh a demo workspace and print its credentials"},

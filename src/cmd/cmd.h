@@ -19,6 +19,7 @@ int sd_cmd_serve(int argc, char **argv, char **envp);
 int sd_cmd_migrate(int argc, char **argv, char **envp);
 int sd_cmd_admin(int argc, char **argv, char **envp);
 int sd_cmd_demo(int argc, char **argv, char **envp);
+int sd_cmd_worker(int argc, char **argv, char **envp);
 int sd_cmd_version(int argc, char **argv, char **envp);
 
 /**
@@ -28,6 +29,11 @@ int sd_cmd_version(int argc, char **argv, char **envp);
  */
 SD_MUST_CHECK sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns,
                                           sd_store **out, struct sd_err *err);
+
+struct sd_pool;
+/** Starts cfg->workers job workers on @store with the built-in job kinds. */
+SD_MUST_CHECK sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store,
+                                             struct sd_pool **out, struct sd_err *err);
 
 /** Prints "showdesk <cmd>: <message>" for @err to stderr; returns 1. */
 int sd_cmd_fail(const char *cmd, const struct sd_err *err);

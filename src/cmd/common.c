@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "jobs/pool.h"
 #include "base/banned.h"
 
 int sd_cmd_fail(const char *cmd, const struct sd_err *err)
@@ -69,4 +70,17 @@ sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns, sd_stor
     }
     *out = s;
     return SD_OK;
+}
+
+sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store, struct sd_pool **out,
+                               struct sd_err *err)
+{
+    size_t n_kinds = 0;
+    const struct sd_job_kind *kinds = sd_job_kinds(&n_kinds);
+    struct sd_pool_opts opts = {.store = store,
+                                .kinds = kinds,
+                                .n_kinds = n_kinds,
+                                .n_workers = sd_config_workers(cfg),
+                                .backoff = SD_BACKOFF_DEFAULT};
+    return sd_pool_start(&opts, out, err);
 }

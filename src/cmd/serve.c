@@ -9,8 +9,11 @@
  *          finish requests in flight (up to 10 s), close the store, exit 0.
  *   http   libmicrohttpd's pool, one thread per core (src/http/server.c);
  *          each request borrows one database connection from the pool.
- * The database pool is sized threads + 2 so that a request never waits for a
- * connection while the CLI or a health probe holds one.
+ *   jobs   the worker pool (src/jobs/pool.c), one thread per core unless
+ *          --no-workers leaves jobs to `showdesk worker` processes.
+ * The database pool is sized threads + workers + 2 so that nobody waits for a
+ * connection while the CLI or a health probe holds one. On shutdown the HTTP
+ * server stops first, then the workers finish the jobs they hold.
  *
  * When the server is ready it prints one line to stdout:
  *   showdesk: listening on http://HOST:PORT
@@ -29,6 +32,7 @@
 #include "http/http.h"
 #include "http/limits.h"
 #include "http/metrics.h"
+#include "jobs/pool.h"
 #include "base/banned.h"
 
 #define SHUTDOWN_GRACE_MS 10000
@@ -38,6 +42,7 @@ static int run(const struct sd_config *cfg)
     struct sd_err err = SD_ERR_INIT;
     sd_store *store = NULL;
     sd_http_server *srv = NULL;
+    sd_pool *pool = NULL;
     int port = 0;
     int rc = 1;
 
@@ -66,6 +71,10 @@ static int run(const struct sd_config *cfg)
         .rate = sd_rate_new(),
         .is_https = strncmp(cfg->public_url, "https://", 8) == 0,
     };
+    if (!cfg->no_workers && sd_cmd_start_workers(cfg, store, &pool, &err) != SD_OK) {
+        rc = sd_cmd_fail("serve", &err);
+        goto out;
+    }
     if (sd_http_start(&app, &srv, &port, &err) != SD_OK) {
         rc = sd_cmd_fail("serve", &err);
         goto out;
@@ -75,8 +84,9 @@ static int run(const struct sd_config *cfg)
     (void)printf("showdesk: listening on http://%s%s%s:%d\n", is_v6 ? "[" : "", host,
                  is_v6 ? "]" : "", port);
     (void)fflush(stdout);
-    sd_log(SD_LOG_INFO, "serve.ready", "listen=%s:%d db=%s threads=%d pool=%d data=%s", host, port,
-           sd_store_driver_name(store), sd_config_threads(cfg), sd_config_pool(cfg), cfg->data_dir);
+    sd_log(SD_LOG_INFO, "serve.ready", "listen=%s:%d db=%s threads=%d workers=%d pool=%d data=%s",
+           host, port, sd_store_driver_name(store), sd_config_threads(cfg),
+           cfg->no_workers ? 0 : sd_config_workers(cfg), sd_config_pool(cfg), cfg->data_dir);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0) {
@@ -84,9 +94,12 @@ static int run(const struct sd_config *cfg)
     }
     sd_log(SD_LOG_INFO, "serve.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
     sd_http_stop(srv, SHUTDOWN_GRACE_MS);
-    sd_log(SD_LOG_INFO, "serve.stopped", NULL);
     rc = 0;
 out:
+    sd_pool_stop(pool);
+    if (rc == 0) {
+        sd_log(SD_LOG_INFO, "serve.stopped", NULL);
+    }
     sd_metrics_free(app.metrics);
     sd_rate_free(app.rate);
     sd_store_close(store);

@@ -43,7 +43,7 @@ static const struct setting settings[] = {
     {"public_url", K_STR, F(public_url), 0, 0, "",
      "URL that users reach the server at (https:// makes cookies Secure)"},
     {"threads", K_INT, F(http_threads), 0, 256, "0", "HTTP threads; 0 = one per CPU core"},
-    {"db_pool", K_INT, F(db_pool), 0, 1024, "0", "database connections; 0 = threads + 2"},
+    {"db_pool", K_INT, F(db_pool), 0, 1024, "0", "database connections; 0 = threads + workers + 2"},
     {"max_body", K_SIZE, F(max_body_bytes), 1024, 1LL << 30, "1M",
      "largest request body accepted, in bytes (suffixes k, M, G)"},
     {"request_timeout", K_INT, F(request_timeout_s), 1, 3600, "30",
@@ -56,6 +56,9 @@ static const struct setting settings[] = {
      "login attempts per minute per client address; 0 = unlimited"},
     {"widget_rate", K_INT, F(widget_rate_per_min), 0, 100000, "60",
      "tickets per minute per publishable key and address; 0 = unlimited"},
+    {"workers", K_INT, F(workers), 0, 64, "0", "job worker threads; 0 = one per CPU core"},
+    {"no_workers", K_BOOL, F(no_workers), 0, 1, "false",
+     "serve HTTP only and leave jobs to 'showdesk worker' processes (true/false)"},
     {"log_level", K_LEVEL, F(log_level), 0, 0, "info",
      "least important log lines written: debug, info, warn or error"},
 };
@@ -430,7 +433,20 @@ int sd_config_threads(const struct sd_config *cfg)
     return n > 0 && n < 256 ? (int)n : 2;
 }
 
+int sd_config_workers(const struct sd_config *cfg)
+{
+    if (cfg->workers > 0) {
+        return cfg->workers;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 64 ? (int)n : 2;
+}
+
 int sd_config_pool(const struct sd_config *cfg)
 {
-    return cfg->db_pool > 0 ? cfg->db_pool : sd_config_threads(cfg) + 2;
+    /* A connection per HTTP thread and per worker, and two for the CLI and probes. */
+    if (cfg->db_pool > 0) {
+        return cfg->db_pool;
+    }
+    return sd_config_threads(cfg) + (cfg->no_workers ? 0 : sd_config_workers(cfg)) + 2;
 }

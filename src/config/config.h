@@ -40,6 +40,8 @@ struct sd_config {
     int login_rate_per_min;             /* login_rate, per client address, default 10 */
     int widget_rate_per_min; /* widget_rate, per publishable key and address, default 60 */
     char log_level[16];      /* log_level: debug, info, warn, error */
+    int workers;             /* workers: job worker threads; 0 = number of cores */
+    bool no_workers;         /* no_workers: serve HTTP only, run no jobs */
 };
 
 /** Fills @cfg with the built-in defaults. */
@@ -76,8 +78,9 @@ SD_MUST_CHECK sd_status sd_config_set(struct sd_config *cfg, const char *key, co
 /** Prints every setting: flag, environment variable, default and help. */
 void sd_config_usage(FILE *out);
 
-/** Resolved values: threads (cores when 0) and pool size. */
+/** Resolved values: threads (cores when 0), workers (cores when 0) and pool size. */
 int sd_config_threads(const struct sd_config *cfg);
+int sd_config_workers(const struct sd_config *cfg);
 int sd_config_pool(const struct sd_config *cfg);
 
 #endif

@@ -15,9 +15,11 @@ struct sd_backoff {
     int64_t cap_ms;  /* the bound never grows past this */
 };
 
+/* A first retry within 2 s, and never more than 10 minutes apart. */
+#define SD_BACKOFF_DEFAULT_CAP_MS (10LL * 60 * 1000)
 #define SD_BACKOFF_DEFAULT                                                                         \
     {                                                                                              \
-        2000, 10 * 60 * 1000                                                                       \
+        2000, SD_BACKOFF_DEFAULT_CAP_MS                                                            \
     }
 
 /** The upper bound of the delay after failed attempt @attempt (1-based). */

@@ -923,6 +923,17 @@ sd_status sd_store_session_delete(sd_db *db, const char *id, struct sd_err *err)
     return exec(db, "DELETE FROM sessions WHERE id = ?", p, 1, NULL, err);
 }
 
+sd_status sd_store_session_purge(sd_db *db, int64_t now_ms, int64_t *n_out, struct sd_err *err)
+{
+    struct sd_db_val p[1] = {SD_DB_I64(now_ms)};
+    int64_t n = 0;
+    sd_status st = exec(db, "DELETE FROM sessions WHERE expires_at <= ?", p, 1, &n, err);
+    if (n_out != NULL) {
+        *n_out = n;
+    }
+    return st;
+}
+
 sd_status sd_store_session_delete_agent(sd_db *db, const char *ws_id, const char *agent_id,
                                         struct sd_err *err)
 {
@@ -1087,23 +1098,39 @@ sd_status sd_store_job_get(sd_db *db, sd_arena *a, const char *id, struct sd_job
     return ent_get(db, a, &job_ent, NULL, id, out, err);
 }
 
-sd_status sd_store_job_lease(sd_db *db, sd_arena *a, const char *owner, int64_t now_ms,
-                             int64_t lease_ms, struct sd_job *out, bool *got_out,
-                             struct sd_err *err)
+sd_status sd_store_job_lease(sd_db *db, sd_arena *a, const char *owner, const char *const *kinds,
+                             size_t n_kinds, int64_t now_ms, int64_t lease_ms, struct sd_job *out,
+                             bool *got_out, struct sd_err *err)
 {
     *got_out = false;
+    struct sd_db_val p[2 + 32];
+    struct sd_buf where = SD_BUF_INIT(1024);
+    if (n_kinds > 32) {
+        return sd_err_set(err, SD_E_INTERNAL, NULL, "at most 32 job kinds per worker");
+    }
+    SD_ASSERT(sd_buf_puts(&where, "((state = 'queued' AND run_at <= ?) OR "
+                                  "(state = 'running' AND lease_until < ?))") == SD_OK);
+    p[0] = SD_DB_I64(now_ms);
+    p[1] = SD_DB_I64(now_ms);
+    if (kinds != NULL) {
+        SD_ASSERT(sd_buf_puts(&where, " AND kind IN (") == SD_OK);
+        for (size_t i = 0; i < n_kinds; i++) {
+            SD_ASSERT(sd_buf_puts(&where, i ? ", ?" : "?") == SD_OK);
+            p[2 + i] = SD_DB_TEXT_C(kinds[i]);
+        }
+        SD_ASSERT(sd_buf_puts(&where, n_kinds ? ")" : "NULL)") == SD_OK);
+    }
+    size_t n_p = 2 + (kinds != NULL ? n_kinds : 0);
     /* Another worker may claim the candidate between the SELECT and the
      * UPDATE; the UPDATE re-checks, and a lost race tries the next one. */
+    sd_status st = SD_OK;
     for (int tries = 0; tries < 8; tries++) {
         void *rows = NULL;
         size_t n = 0;
-        struct sd_db_val p[2] = {SD_DB_I64(now_ms), SD_DB_I64(now_ms)};
-        sd_status st = ent_select(db, a, &job_ent,
-                                  "(state = 'queued' AND run_at <= ?) OR "
-                                  "(state = 'running' AND lease_until < ?)",
-                                  p, 2, "run_at, id", 1, &rows, &n, err);
+        st = ent_select(db, a, &job_ent, sd_buf_cstr(&where), p, n_p, "run_at, id", 1, &rows, &n,
+                        err);
         if (st != SD_OK || n == 0) {
-            return st;
+            break;
         }
         const struct sd_job *cand = rows;
         struct sd_db_val u[6] = {SD_DB_TEXT_C(owner), SD_DB_I64(now_ms + lease_ms),
@@ -1116,15 +1143,16 @@ sd_status sd_store_job_lease(sd_db *db, sd_arena *a, const char *owner, int64_t 
                   "((state = 'queued' AND run_at <= ?) OR (state = 'running' AND lease_until < ?))",
                   u, 6, &changed, err);
         if (st != SD_OK) {
-            return st;
+            break;
         }
         if (changed == 1) {
             st = ent_get(db, a, &job_ent, NULL, cand->id, out, err);
             *got_out = st == SD_OK;
-            return st;
+            break;
         }
     }
-    return SD_OK;
+    sd_buf_release(&where);
+    return st;
 }
 
 /* Runs an UPDATE of a job that @owner must still hold. */

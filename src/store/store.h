@@ -159,6 +159,9 @@ SD_MUST_CHECK sd_status sd_store_session_find_hash(sd_db *db, sd_arena *a, const
                                                    int64_t now_ms, struct sd_session *out,
                                                    struct sd_err *err);
 SD_MUST_CHECK sd_status sd_store_session_delete(sd_db *db, const char *id, struct sd_err *err);
+/** Removes every session that expired before @now_ms; *@n_out (nullable) says how many. */
+SD_MUST_CHECK sd_status sd_store_session_purge(sd_db *db, int64_t now_ms, int64_t *n_out,
+                                               struct sd_err *err);
 /** Removes every session of an agent (password change, removal). */
 SD_MUST_CHECK sd_status sd_store_session_delete_agent(sd_db *db, const char *ws_id,
                                                       const char *agent_id, struct sd_err *err);
@@ -235,12 +238,15 @@ SD_MUST_CHECK sd_status sd_store_job_get(sd_db *db, sd_arena *a, const char *id,
 /**
  * Leases the next job that is due at @now_ms (queued and run_at passed, or
  * running with an expired lease) for @owner until @now_ms + @lease_ms, and
- * counts an attempt. *@got_out is false when nothing is due. Two workers
- * never hold the same job: the claim re-checks the state in its UPDATE.
+ * counts an attempt. Only jobs of the @n_kinds @kinds are taken (all when
+ * @kinds is NULL), so a process never holds a job it cannot run. *@got_out
+ * is false when nothing is due. Two workers never hold the same job: the
+ * claim re-checks the state in its UPDATE.
  */
 SD_MUST_CHECK sd_status sd_store_job_lease(sd_db *db, sd_arena *a, const char *owner,
-                                           int64_t now_ms, int64_t lease_ms, struct sd_job *out,
-                                           bool *got_out, struct sd_err *err);
+                                           const char *const *kinds, size_t n_kinds, int64_t now_ms,
+                                           int64_t lease_ms, struct sd_job *out, bool *got_out,
+                                           struct sd_err *err);
 /**
  * Extends the lease to @lease_until and records @progress (0..100).
  * SD_E_CONFLICT when @owner no longer holds the job (its lease expired and

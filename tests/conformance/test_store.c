@@ -479,9 +479,9 @@ static void test_jobs(void **state)
 
     struct sd_job leased, other;
     /* Not due yet. */
-    must(sd_store_job_lease(db, arena, "w1", 999, 30000, &leased, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w1", NULL, 0, 999, 30000, &leased, &got, &err), &err);
     assert_false(got);
-    must(sd_store_job_lease(db, arena, "w1", 1000, 30000, &leased, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w1", NULL, 0, 1000, 30000, &leased, &got, &err), &err);
     assert_true(got);
     assert_string_equal(leased.id, id1);
     assert_string_equal(leased.state, "running");
@@ -490,12 +490,12 @@ static void test_jobs(void **state)
     assert_int_equal(leased.lease_until, 31000);
     assert_string_equal(leased.payload, "{\"upload\":\"u1\"}");
     /* Held: nobody else gets it while the lease lasts. */
-    must(sd_store_job_lease(db, arena, "w2", 20000, 30000, &other, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w2", NULL, 0, 20000, 30000, &other, &got, &err), &err);
     assert_false(got);
     must(sd_store_job_heartbeat(db, id1, "w1", 50000, 40, &err), &err);
     assert_int_equal(sd_store_job_heartbeat(db, id1, "w2", 60000, 50, &err), SD_E_CONFLICT);
     /* The worker dies; after its lease expires another worker takes the job. */
-    must(sd_store_job_lease(db, arena, "w2", 50001, 30000, &other, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w2", NULL, 0, 50001, 30000, &other, &got, &err), &err);
     assert_true(got);
     assert_string_equal(other.lease_owner, "w2");
     assert_int_equal(other.attempts, 2);
@@ -512,9 +512,9 @@ static void test_jobs(void **state)
     assert_string_equal(back.last_error, "decoder busy");
     assert_null(back.lease_owner);
     assert_int_equal(back.run_at, 70000);
-    must(sd_store_job_lease(db, arena, "w3", 69999, 30000, &other, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w3", NULL, 0, 69999, 30000, &other, &got, &err), &err);
     assert_false(got);
-    must(sd_store_job_lease(db, arena, "w3", 70000, 30000, &other, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w3", NULL, 0, 70000, 30000, &other, &got, &err), &err);
     assert_true(got);
     must(sd_store_job_complete(db, id1, "w3", 71000, &err), &err);
     must(sd_store_job_get(db, arena, id1, &back, &err), &err);
@@ -526,15 +526,27 @@ static void test_jobs(void **state)
     char id3[SD_ID_MAX];
     struct sd_job j3 = job(id3, "ingest:u3", 80000);
     must(sd_store_job_enqueue(db, &j3, &created, NULL, &err), &err);
-    must(sd_store_job_lease(db, arena, "w1", 90000, 1000, &leased, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w1", NULL, 0, 90000, 1000, &leased, &got, &err), &err);
     assert_true(got);
     assert_string_equal(leased.id, id3);
     must(sd_store_job_fail(db, id3, "w1", 90001, "not a video file", 0, &err), &err);
     must(sd_store_job_get(db, arena, id3, &back, &err), &err);
     assert_string_equal(back.state, "dead");
     assert_string_equal(back.last_error, "not a video file");
-    must(sd_store_job_lease(db, arena, "w1", 10000000, 1000, &leased, &got, &err), &err);
+    must(sd_store_job_lease(db, arena, "w1", NULL, 0, 10000000, 1000, &leased, &got, &err), &err);
     assert_false(got);
+    /* A worker takes only the kinds it runs. */
+    char id4[SD_ID_MAX];
+    struct sd_job j4 = job(id4, "other:1", 100);
+    j4.kind = "speech.transcribe";
+    must(sd_store_job_enqueue(db, &j4, &created, NULL, &err), &err);
+    const char *mine[] = {"media.ingest"};
+    must(sd_store_job_lease(db, arena, "w1", mine, 1, 10000000, 1000, &leased, &got, &err), &err);
+    assert_false(got);
+    const char *both[] = {"media.ingest", "speech.transcribe"};
+    must(sd_store_job_lease(db, arena, "w1", both, 2, 10000000, 1000, &leased, &got, &err), &err);
+    assert_true(got);
+    assert_string_equal(leased.id, id4);
     assert_int_equal(sd_store_job_get(db, arena, "job_nope", &back, &err), SD_E_NOT_FOUND);
 }
 

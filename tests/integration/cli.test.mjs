@@ -4,7 +4,7 @@
 // and errors that say what to do, with exit codes 1 (failed) and 2 (usage).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ describe('command line', () => {
   it('has --help on every subcommand', () => {
     const top = run(['--help']);
     assert.equal(top.code, 0);
-    for (const cmd of ['serve', 'migrate', 'admin', 'demo', 'version']) {
+    for (const cmd of ['serve', 'worker', 'migrate', 'admin', 'demo', 'version']) {
       assert.match(top.out, new RegExp(`\\n  ${cmd} `));
       const h = run([cmd, '--help']);
       assert.equal(h.code, 0, `${cmd}: ${h.err}`);
@@ -121,6 +121,24 @@ describe('command line', () => {
     const origin = run(['admin', ...data, 'workspace', 'create', '--name', 'X', '--origin', 'app.acme.test']);
     assert.equal(origin.code, 1);
     assert.equal(JSON.parse(run(['admin', ...data, 'workspace', 'list']).out).workspaces.length, 1);
+  });
+
+  it('runs workers alone, beside a server without workers, and stops them on SIGTERM', async () => {
+    const srv = await startServer({ args: ['--no-workers'] });
+    try {
+      const proc = spawn(BIN, ['worker', '--data', srv.data, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+      await new Promise((res, rej) => {
+        const t = setTimeout(() => rej(new Error('worker did not start')), 20000);
+        proc.stdout.on('data', (d) => { out += d; if (out.includes('2 workers running')) { clearTimeout(t); res(); } });
+      });
+      assert.equal((await api(srv, 'GET', '/healthz')).status, 200);
+      proc.kill('SIGTERM');
+      assert.deepEqual(await exited, { code: 0, signal: null });
+    } finally {
+      await srv.stop();
+    }
   });
 
   it('migrates, and makes a demo workspace that can be refreshed', () => {

@@ -41,7 +41,10 @@ static void test_defaults(void **state)
     assert_int_equal(c.login_rate_per_min, 10);
     assert_string_equal(c.log_level, "info");
     assert_true(sd_config_threads(&c) >= 1);
-    assert_int_equal(sd_config_pool(&c), sd_config_threads(&c) + 2);
+    assert_int_equal(c.workers, 0);
+    assert_false(c.no_workers);
+    assert_true(sd_config_workers(&c) >= 1);
+    assert_int_equal(sd_config_pool(&c), sd_config_threads(&c) + sd_config_workers(&c) + 2);
 }
 
 static void test_values(void **state)
@@ -72,7 +75,11 @@ static void test_values(void **state)
     assert_int_equal(sd_config_set(&c, "threads", "257", &err), SD_E_INVALID);
     assert_int_equal(sd_config_set(&c, "threads", "3", &err), SD_OK);
     assert_int_equal(sd_config_threads(&c), 3);
+    assert_int_equal(sd_config_set(&c, "workers", "4", &err), SD_OK);
+    assert_int_equal(sd_config_pool(&c), 3 + 4 + 2);
+    assert_int_equal(sd_config_set(&c, "no_workers", "true", &err), SD_OK);
     assert_int_equal(sd_config_pool(&c), 5);
+    assert_int_equal(sd_config_set(&c, "workers", "65", &err), SD_E_INVALID);
     assert_int_equal(sd_config_set(&c, "trust_proxy", "yes", &err), SD_OK);
     assert_true(c.trust_proxy);
     assert_int_equal(sd_config_set(&c, "trust_proxy", "off", &err), SD_OK);

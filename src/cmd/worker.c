@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/*
+ * DESIGN: `showdesk worker` runs job workers and nothing else, for setups
+ * that scale the HTTP front (`serve --no-workers`) and the workers apart on
+ * a shared PostgreSQL. Threads: main (signals) and the pool's workers. On
+ * SIGTERM or SIGINT the workers finish the jobs they hold and it exits 0; a
+ * job cut short by SIGKILL is retried elsewhere once its lease expires.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "base/log.h"
+#include "cmd/cmd.h"
+#include "domain/secret.h"
+#include "jobs/pool.h"
+#include "base/banned.h"
+
+int sd_cmd_worker(int argc, char **argv, char **envp)
+{
+    struct sd_config cfg;
+    struct sd_err err = SD_ERR_INIT;
+    bool help = false;
+    size_t n_rest = 0;
+    char *rest[1];
+    if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
+        (void)fprintf(stderr, "showdesk worker: %s\n", err.msg);
+        return 2;
+    }
+    if (help || n_rest > 0) {
+        (void)printf("usage: showdesk worker [--data DIR] [--db URL] [--workers N]\n\n"
+                     "Runs job workers only. Takes the settings of 'showdesk serve'.\n");
+        return help ? 0 : 2;
+    }
+    enum sd_log_level level;
+    if (sd_log_parse_level(cfg.log_level, &level) == SD_OK) {
+        sd_log_set_level(level);
+    }
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    (void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    cfg.no_workers = false;
+    sd_store *store = NULL;
+    sd_pool *pool = NULL;
+    if (sd_secret_init(&err) != SD_OK ||
+        sd_cmd_open_store(&cfg, (size_t)sd_config_workers(&cfg) + 1, &store, &err) != SD_OK) {
+        return sd_cmd_fail("worker", &err);
+    }
+    if (sd_cmd_start_workers(&cfg, store, &pool, &err) != SD_OK) {
+        sd_store_close(store);
+        return sd_cmd_fail("worker", &err);
+    }
+    (void)printf("showdesk: %d workers running\n", sd_config_workers(&cfg));
+    (void)fflush(stdout);
+    sd_log(SD_LOG_INFO, "worker.ready", "workers=%d db=%s", sd_config_workers(&cfg),
+           sd_store_driver_name(store));
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {
+    }
+    sd_log(SD_LOG_INFO, "worker.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+    sd_pool_stop(pool);
+    sd_store_close(store);
+    sd_log(SD_LOG_INFO, "worker.stopped", NULL);
+    return 0;
+}
