@@ -21,6 +21,26 @@ int64_t sd_clock_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void sd_clock_deadline(struct timespec *out, uint64_t ms)
+{
+    (void)clock_gettime(CLOCK_MONOTONIC, out);
+    out->tv_sec += (time_t)(ms / 1000);
+    out->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (out->tv_nsec >= 1000000000L) {
+        out->tv_sec++;
+        out->tv_nsec -= 1000000000L;
+    }
+}
+
+void sd_clock_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t ca;
+    (void)pthread_condattr_init(&ca);
+    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    (void)pthread_cond_init(cond, &ca);
+    (void)pthread_condattr_destroy(&ca);
+}
+
 void sd_time_iso(int64_t ms, char out[SD_TIME_ISO_LEN])
 {
     time_t s = (time_t)(ms / 1000);

@@ -35,6 +35,20 @@ struct sd_pool;
 SD_MUST_CHECK sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store,
                                              struct sd_pool **out, struct sd_err *err);
 
+/**
+ * Loads the settings of @cmd, a command that takes options only, and sets the
+ * log level. On --help prints @usage (and the settings table when
+ * @list_settings). Returns -1 to go on, else the exit code to return (0 after
+ * --help, 2 for a bad option or argument, with the message on stderr).
+ */
+int sd_cmd_config(const char *cmd, const char *usage, bool list_settings, int argc, char **argv,
+                  char **envp, struct sd_config *cfg);
+
+/** Blocks SIGINT and SIGTERM in this thread and the threads it starts later. */
+void sd_cmd_signals_block(void);
+/** Waits for SIGINT or SIGTERM (blocked before) and returns which. */
+int sd_cmd_signals_wait(void);
+
 /** Prints "showdesk <cmd>: <message>" for @err to stderr; returns 1. */
 int sd_cmd_fail(const char *cmd, const struct sd_err *err);
 

@@ -3,6 +3,8 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,4 +85,59 @@ sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store, str
                                 .n_workers = sd_config_workers(cfg),
                                 .backoff = SD_BACKOFF_DEFAULT};
     return sd_pool_start(&opts, out, err);
+}
+
+int sd_cmd_config(const char *cmd, const char *usage, bool list_settings, int argc, char **argv,
+                  char **envp, struct sd_config *cfg)
+{
+    struct sd_err err = SD_ERR_INIT;
+    bool help = false;
+    size_t n_rest = 0;
+    char *rest[1];
+    if (sd_config_load(cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
+        (void)fprintf(stderr, "showdesk %s: %s (see 'showdesk %s --help')\n", cmd, err.msg, cmd);
+        return 2;
+    }
+    if (help) {
+        (void)fputs(usage, stdout);
+        if (list_settings) {
+            sd_config_usage(stdout);
+        }
+        return 0;
+    }
+    if (n_rest > 0) {
+        (void)fprintf(stderr, "showdesk %s: unexpected argument '%s' (see 'showdesk %s --help')\n",
+                      cmd, rest[0], cmd);
+        return 2;
+    }
+    enum sd_log_level level;
+    if (sd_log_parse_level(cfg->log_level, &level) == SD_OK) {
+        sd_log_set_level(level);
+    }
+    return -1;
+}
+
+static sigset_t stop_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+void sd_cmd_signals_block(void)
+{
+    sigset_t set = stop_signals();
+    (void)pthread_sigmask(SIG_BLOCK, &set, NULL);
+    (void)signal(SIGPIPE, SIG_IGN);
+}
+
+int sd_cmd_signals_wait(void)
+{
+    sigset_t set = stop_signals();
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    return sig;
 }

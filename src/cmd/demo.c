@@ -177,18 +177,14 @@ int sd_cmd_demo(int argc, char **argv, char **envp)
 {
     struct sd_config cfg;
     struct sd_err err = SD_ERR_INIT;
-    bool help = false;
-    char *rest[1];
-    size_t n_rest = 0;
-    if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        (void)fprintf(stderr, "showdesk demo: %s\n", err.msg);
-        return 2;
-    }
-    if (help || n_rest > 0) {
-        (void)printf("usage: showdesk demo [--data DIR] [--db URL] [--public-url URL]\n\n"
-                     "Creates a demo workspace with sample tickets, or refreshes its credentials,\n"
-                     "and prints how to sign in. Takes the settings of 'showdesk serve'.\n");
-        return help ? 0 : 2;
+    int rc = sd_cmd_config(
+        "demo",
+        "usage: showdesk demo [--data DIR] [--db URL] [--public-url URL]\n\n"
+        "Creates a demo workspace with sample tickets, or refreshes its credentials,\n"
+        "and prints how to sign in. Takes the settings of 'showdesk serve'.\n",
+        false, argc, argv, envp, &cfg);
+    if (rc >= 0) {
+        return rc;
     }
     sd_store *store = NULL;
     sd_db *db = NULL;

@@ -15,18 +15,14 @@ int sd_cmd_migrate(int argc, char **argv, char **envp)
 {
     struct sd_config cfg;
     struct sd_err err = SD_ERR_INIT;
-    bool help = false;
-    size_t n_rest = 0;
-    char *rest[1];
-    if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        (void)fprintf(stderr, "showdesk migrate: %s\n", err.msg);
-        return 2;
-    }
-    if (help || n_rest > 0) {
-        (void)printf("usage: showdesk migrate [--data DIR] [--db URL]\n\n"
-                     "Applies the database migrations that are not applied yet, then exits.\n"
-                     "Takes the same settings as 'showdesk serve' (see its --help).\n");
-        return help ? 0 : 2;
+    int rc =
+        sd_cmd_config("migrate",
+                      "usage: showdesk migrate [--data DIR] [--db URL]\n\n"
+                      "Applies the database migrations that are not applied yet, then "
+                      "exits.\nTakes the same settings as 'showdesk serve' (see its --help).\n",
+                      false, argc, argv, envp, &cfg);
+    if (rc >= 0) {
+        return rc;
     }
     sd_store *store = NULL;
     if (sd_cmd_open_store(&cfg, 1, &store, &err) != SD_OK) {

@@ -46,14 +46,9 @@ static int run(const struct sd_config *cfg)
     int port = 0;
     int rc = 1;
 
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
     /* Blocked before any thread starts, so every thread inherits the mask
-     * and only sigwait below takes them. */
-    (void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    (void)signal(SIGPIPE, SIG_IGN);
+     * and only the wait below takes them. */
+    sd_cmd_signals_block();
 
     if (sd_secret_init(&err) != SD_OK ||
         sd_cmd_open_store(cfg, (size_t)sd_config_pool(cfg), &store, &err) != SD_OK) {
@@ -88,10 +83,7 @@ static int run(const struct sd_config *cfg)
            host, port, sd_store_driver_name(store), sd_config_threads(cfg),
            cfg->no_workers ? 0 : sd_config_workers(cfg), sd_config_pool(cfg), cfg->data_dir);
 
-    int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
-        ;
-    }
+    int sig = sd_cmd_signals_wait();
     sd_log(SD_LOG_INFO, "serve.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
     sd_http_stop(srv, SHUTDOWN_GRACE_MS);
     rc = 0;
@@ -109,36 +101,11 @@ out:
 int sd_cmd_serve(int argc, char **argv, char **envp)
 {
     struct sd_config cfg;
-    struct sd_err err = SD_ERR_INIT;
-    bool help = false;
-    size_t n_rest = 0;
-    char *rest[1];
-    if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        if (err.field[0] != '\0') {
-            (void)fprintf(stderr, "showdesk serve: %s (see 'showdesk serve --help')\n", err.msg);
-        } else {
-            (void)fprintf(stderr, "showdesk serve: %s\n", err.msg);
-        }
-        return 2;
-    }
-    if (help) {
-        (void)printf(
-            "usage: showdesk serve [options]\n\n"
-            "Runs the Showdesk server. Every option can also be set in the config file\n"
-            "(key = value) or as an environment variable; flags win over the environment,\n"
-            "which wins over the file.\n\n");
-        sd_config_usage(stdout);
-        return 0;
-    }
-    if (n_rest > 0) {
-        (void)fprintf(stderr,
-                      "showdesk serve: unexpected argument '%s' (see 'showdesk serve --help')\n",
-                      rest[0]);
-        return 2;
-    }
-    enum sd_log_level level;
-    if (sd_log_parse_level(cfg.log_level, &level) == SD_OK) {
-        sd_log_set_level(level);
-    }
-    return run(&cfg);
+    int rc = sd_cmd_config("serve",
+                           "usage: showdesk serve [options]\n\n"
+                           "Runs the Showdesk server. Every option can also be set in the config "
+                           "file\n(key = value) or as an environment variable; flags win over the "
+                           "environment,\nwhich wins over the file.\n\n",
+                           true, argc, argv, envp, &cfg);
+    return rc >= 0 ? rc : run(&cfg);
 }

@@ -20,27 +20,14 @@ int sd_cmd_worker(int argc, char **argv, char **envp)
 {
     struct sd_config cfg;
     struct sd_err err = SD_ERR_INIT;
-    bool help = false;
-    size_t n_rest = 0;
-    char *rest[1];
-    if (sd_config_load(&cfg, argc, argv, envp, &help, rest, 1, &n_rest, &err) != SD_OK) {
-        (void)fprintf(stderr, "showdesk worker: %s\n", err.msg);
-        return 2;
+    int rc = sd_cmd_config("worker",
+                           "usage: showdesk worker [--data DIR] [--db URL] [--workers N]\n\n"
+                           "Runs job workers only. Takes the settings of 'showdesk serve'.\n",
+                           false, argc, argv, envp, &cfg);
+    if (rc >= 0) {
+        return rc;
     }
-    if (help || n_rest > 0) {
-        (void)printf("usage: showdesk worker [--data DIR] [--db URL] [--workers N]\n\n"
-                     "Runs job workers only. Takes the settings of 'showdesk serve'.\n");
-        return help ? 0 : 2;
-    }
-    enum sd_log_level level;
-    if (sd_log_parse_level(cfg.log_level, &level) == SD_OK) {
-        sd_log_set_level(level);
-    }
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    (void)pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    sd_cmd_signals_block();
     cfg.no_workers = false;
     sd_store *store = NULL;
     sd_pool *pool = NULL;
@@ -56,9 +43,7 @@ int sd_cmd_worker(int argc, char **argv, char **envp)
     (void)fflush(stdout);
     sd_log(SD_LOG_INFO, "worker.ready", "workers=%d db=%s", sd_config_workers(&cfg),
            sd_store_driver_name(store));
-    int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
-    }
+    int sig = sd_cmd_signals_wait();
     sd_log(SD_LOG_INFO, "worker.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
     sd_pool_stop(pool);
     sd_store_close(store);

@@ -209,14 +209,7 @@ static void *worker_main(void *arg)
             continue;
         }
         struct timespec until;
-        (void)clock_gettime(CLOCK_MONOTONIC, &until);
-        int64_t ms = p->opts.poll_ms;
-        until.tv_sec += (time_t)(ms / 1000);
-        until.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        sd_clock_deadline(&until, (uint64_t)p->opts.poll_ms);
         (void)pthread_mutex_lock(&p->lock);
         while (!p->is_stopping && p->n_wakes == 0) {
             if (pthread_cond_timedwait(&p->wake, &p->lock, &until) != 0) {
@@ -253,11 +246,7 @@ sd_status sd_pool_start(const struct sd_pool_opts *opts, sd_pool **out, struct s
         p->opts.backoff = (struct sd_backoff)SD_BACKOFF_DEFAULT;
     }
     (void)pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    (void)pthread_condattr_init(&ca);
-    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    (void)pthread_cond_init(&p->wake, &ca);
-    (void)pthread_condattr_destroy(&ca);
+    sd_clock_cond_init(&p->wake);
     char host[64] = "host";
     (void)gethostname(host, sizeof(host) - 1);
     for (int i = 0; i < opts->n_workers; i++) {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "store/driver.h"
@@ -79,11 +80,7 @@ sd_status sd_store_open(const struct sd_store_opts *opts, sd_store **out, struct
         s->slots[i].conn = sd_xcalloc(1, drv->priv_size);
     }
     (void)pthread_mutex_init(&s->lock, NULL);
-    pthread_condattr_t ca;
-    (void)pthread_condattr_init(&ca);
-    (void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    (void)pthread_cond_init(&s->freed, &ca);
-    (void)pthread_condattr_destroy(&ca);
+    sd_clock_cond_init(&s->freed);
     /* The first connection now, so a wrong URL fails at start, not later. */
     sd_status st = drv->open(s->slots[0].conn, s->url, err);
     if (st != SD_OK) {
@@ -122,13 +119,7 @@ const char *sd_store_driver_name(const sd_store *s)
 sd_status sd_store_get(sd_store *s, sd_db **out, struct sd_err *err)
 {
     struct timespec deadline;
-    (void)clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += (time_t)(s->wait_ms / 1000);
-    deadline.tv_nsec += (long)(s->wait_ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
+    sd_clock_deadline(&deadline, s->wait_ms);
     struct sd_db *db = NULL;
     bool waited = false;
     (void)pthread_mutex_lock(&s->lock);
