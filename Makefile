@@ -2,6 +2,7 @@
 #
 #   make run     install what is missing, build, start the server with a demo workspace
 #   make test    build with ASan + UBSan and run every test suite
+#   make test-tsan  the unit, conformance and integration suites under ThreadSanitizer
 #   make bench   benchmarks against reference servers (see BENCHMARKS.md)
 #   make fmt     format the C sources with clang-format
 #   make lint    clang-tidy and cppcheck
@@ -13,7 +14,7 @@ LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 WERROR := $(if $(CI),true,false)
 
-.PHONY: all run test bench fmt lint fuzz clean deps deps-test
+.PHONY: all run test test-tsan bench fmt lint fuzz clean deps deps-test
 
 all: build-release/showdesk
 
@@ -40,6 +41,11 @@ test: deps-test build/build.ninja
 	meson configure build -Dwerror=$(WERROR) >/dev/null
 	ninja -C build
 	sh scripts/test.sh build
+
+test-tsan: deps-test
+	test -f build-tsan/build.ninja || meson setup build-tsan --buildtype=debug -Db_sanitize=thread -Db_lundef=false
+	ninja -C build-tsan
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" sh scripts/test.sh build-tsan --suite unit --suite conformance --suite integration
 
 bench: deps build-release/showdesk
 	@sh scripts/deps.sh bench
