@@ -79,47 +79,59 @@ uint64_t sd_seal_chunk_offset(uint64_t index)
     return SD_SEAL_HEADER_BYTES + index * (uint64_t)SD_SEAL_SEALED_CHUNK;
 }
 
-/* The chunk's nonce and additional data. */
-static void chunk_params(const unsigned char header[SD_SEAL_HEADER_BYTES], uint64_t index,
-                         bool is_last, unsigned char nonce[SD_SEAL_NONCE_BYTES],
-                         unsigned char ad[9])
+/* Adds @v into the 8 big-endian bytes at @p, dropping the final carry. */
+static void add64(unsigned char *p, uint64_t v)
 {
-    memcpy(nonce, header + 8, SD_SEAL_NONCE_BYTES);
-    /* Add the index into the last 8 bytes, big-endian, with carry. */
-    uint64_t carry = index;
-    for (int i = SD_SEAL_NONCE_BYTES - 1; i >= SD_SEAL_NONCE_BYTES - 8 && carry != 0; i--) {
-        uint64_t sum = (uint64_t)nonce[i] + (carry & 0xff);
-        nonce[i] = (unsigned char)sum;
+    uint64_t carry = v;
+    for (int i = 7; i >= 0 && carry != 0; i--) {
+        uint64_t sum = (uint64_t)p[i] + (carry & 0xff);
+        p[i] = (unsigned char)sum;
         carry = (carry >> 8) + (sum >> 8);
     }
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
     for (int i = 0; i < 8; i++) {
-        ad[i] = (unsigned char)(index >> (8 * (7 - i)));
+        p[i] = (unsigned char)(v >> (8 * (7 - i)));
     }
-    ad[8] = is_last ? 1 : 0;
+}
+
+/* The chunk's nonce and additional data. */
+static void chunk_params(const unsigned char header[SD_SEAL_HEADER_BYTES], uint64_t index,
+                         uint64_t gen, bool is_last, unsigned char nonce[SD_SEAL_NONCE_BYTES],
+                         unsigned char ad[17])
+{
+    memcpy(nonce, header + 8, SD_SEAL_NONCE_BYTES);
+    add64(nonce + SD_SEAL_NONCE_BYTES - 16, gen);
+    add64(nonce + SD_SEAL_NONCE_BYTES - 8, index);
+    put64(ad, index);
+    put64(ad + 8, gen);
+    ad[16] = is_last ? 1 : 0;
 }
 
 void sd_seal_chunk(const struct sd_seal_key *key, const unsigned char header[SD_SEAL_HEADER_BYTES],
-                   uint64_t index, bool is_last, const unsigned char *plain, size_t n,
+                   uint64_t index, uint64_t gen, bool is_last, const unsigned char *plain, size_t n,
                    unsigned char *out)
 {
-    unsigned char nonce[SD_SEAL_NONCE_BYTES], ad[9];
+    unsigned char nonce[SD_SEAL_NONCE_BYTES], ad[17];
     SD_ASSERT(n <= SD_SEAL_CHUNK);
-    chunk_params(header, index, is_last, nonce, ad);
+    chunk_params(header, index, gen, is_last, nonce, ad);
     (void)crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, plain, n, ad, sizeof(ad), NULL,
                                                      nonce, key->k);
 }
 
 sd_status sd_seal_open_chunk(const struct sd_seal_key *key,
                              const unsigned char header[SD_SEAL_HEADER_BYTES], uint64_t index,
-                             bool is_last, const unsigned char *in, size_t n, unsigned char *out,
-                             struct sd_err *err)
+                             uint64_t gen, bool is_last, const unsigned char *in, size_t n,
+                             unsigned char *out, struct sd_err *err)
 {
-    unsigned char nonce[SD_SEAL_NONCE_BYTES], ad[9];
+    unsigned char nonce[SD_SEAL_NONCE_BYTES], ad[17];
     if (n < SD_SEAL_TAG_BYTES || n > SD_SEAL_SEALED_CHUNK) {
         return sd_err_set(err, SD_E_IO, NULL, "sealed chunk %llu has a wrong size (%zu bytes)",
                           (unsigned long long)index, n);
     }
-    chunk_params(header, index, is_last, nonce, ad);
+    chunk_params(header, index, gen, is_last, nonce, ad);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in, n, ad, sizeof(ad), nonce,
                                                    key->k) != 0) {
         return sd_err_set(err, SD_E_IO, NULL,

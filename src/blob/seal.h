@@ -15,10 +15,14 @@
  *   header:  "SDSEAL01" (8 bytes) | base nonce (24 random bytes)
  *   chunk i: ciphertext of plaintext[i*CHUNK, (i+1)*CHUNK) | tag (16 bytes)
  *
- * Chunk i's nonce is the base nonce with i added into its last 8 bytes; its
- * additional data is i and whether it is the last chunk, so chunks cannot be
- * reordered, dropped from the end, or moved between objects undetected. The
- * ciphertext of a plaintext of n bytes is sd_seal_sealed_size(n) bytes.
+ * Chunk i's nonce is the base nonce with i added into its last 8 bytes and a
+ * generation g added into the 8 before them; its additional data is i, g and
+ * whether it is the last chunk, so chunks cannot be reordered, dropped from
+ * the end, or moved between objects undetected. A writer that must seal the
+ * same index again (the growing tail of an upload) uses a new generation
+ * each time, so no nonce is ever used twice with different plaintexts.
+ * Layouts that store g beside each record use SD_SEAL_RECORD; the plain
+ * layout above (g = 0) takes sd_seal_sealed_size(n) bytes.
  *
  * Pure functions over caller buffers; MT safe after sodium_init. Keys are
  * wiped with sd_seal_key_wipe when done.
@@ -38,6 +42,7 @@
 #define SD_SEAL_NONCE_BYTES   24
 #define SD_SEAL_HEADER_BYTES  (8 + SD_SEAL_NONCE_BYTES)
 #define SD_SEAL_SEALED_CHUNK  (SD_SEAL_CHUNK + SD_SEAL_TAG_BYTES)
+#define SD_SEAL_RECORD        (8 + SD_SEAL_SEALED_CHUNK)    /* generation | sealed chunk */
 #define SD_SEAL_WRAPPED_BYTES (24 + 16 + SD_SEAL_KEY_BYTES) /* nonce | tag | key */
 
 struct sd_seal_key {
@@ -75,7 +80,7 @@ uint64_t sd_seal_chunk_offset(uint64_t index);
  * last chunk may be shorter) into @out (@n + SD_SEAL_TAG_BYTES bytes).
  */
 void sd_seal_chunk(const struct sd_seal_key *key, const unsigned char header[SD_SEAL_HEADER_BYTES],
-                   uint64_t index, bool is_last, const unsigned char *plain, size_t n,
+                   uint64_t index, uint64_t gen, bool is_last, const unsigned char *plain, size_t n,
                    unsigned char *out);
 /**
  * Opens chunk @index (@n sealed bytes at @in, tag included) into @out
@@ -84,7 +89,8 @@ void sd_seal_chunk(const struct sd_seal_key *key, const unsigned char header[SD_
  */
 SD_MUST_CHECK sd_status sd_seal_open_chunk(const struct sd_seal_key *key,
                                            const unsigned char header[SD_SEAL_HEADER_BYTES],
-                                           uint64_t index, bool is_last, const unsigned char *in,
-                                           size_t n, unsigned char *out, struct sd_err *err);
+                                           uint64_t index, uint64_t gen, bool is_last,
+                                           const unsigned char *in, size_t n, unsigned char *out,
+                                           struct sd_err *err);
 
 #endif

@@ -23,7 +23,7 @@ static unsigned char *seal_all(const struct sd_seal_key *key, const unsigned cha
     for (uint64_t i = 0; i < chunks; i++) {
         size_t off = (size_t)i * SD_SEAL_CHUNK;
         size_t len = n - off < SD_SEAL_CHUNK ? n - off : SD_SEAL_CHUNK;
-        sd_seal_chunk(key, out, i, i + 1 == chunks, plain + off, len,
+        sd_seal_chunk(key, out, i, 0, i + 1 == chunks, plain + off, len,
                       out + sd_seal_chunk_offset(i));
     }
     *out_len = total;
@@ -46,7 +46,7 @@ static sd_status read_range(const struct sd_seal_key *key, const unsigned char *
         }
         struct sd_err err = SD_ERR_INIT;
         sd_status st =
-            sd_seal_open_chunk(key, sealed, i, i + 1 == chunks, sealed + sd_seal_chunk_offset(i),
+            sd_seal_open_chunk(key, sealed, i, 0, i + 1 == chunks, sealed + sd_seal_chunk_offset(i),
                                chunk_plain + SD_SEAL_TAG_BYTES, buf, &err);
         if (st != SD_OK) {
             return st;
@@ -165,27 +165,32 @@ static void test_tampering(void **state)
     const unsigned char *c1 = sealed + sd_seal_chunk_offset(1);
     const unsigned char *c2 = sealed + sd_seal_chunk_offset(2);
     assert_int_equal(
-        sd_seal_open_chunk(&key, sealed, 0, false, c0, SD_SEAL_SEALED_CHUNK, out, &err), SD_OK);
+        sd_seal_open_chunk(&key, sealed, 0, 0, false, c0, SD_SEAL_SEALED_CHUNK, out, &err), SD_OK);
     /* Wrong key, chunk swapped into another place, last flag forged. */
     assert_int_equal(
-        sd_seal_open_chunk(&other, sealed, 0, false, c0, SD_SEAL_SEALED_CHUNK, out, &err), SD_E_IO);
+        sd_seal_open_chunk(&other, sealed, 0, 0, false, c0, SD_SEAL_SEALED_CHUNK, out, &err),
+        SD_E_IO);
     assert_int_equal(
-        sd_seal_open_chunk(&key, sealed, 0, false, c1, SD_SEAL_SEALED_CHUNK, out, &err), SD_E_IO);
+        sd_seal_open_chunk(&key, sealed, 0, 0, false, c1, SD_SEAL_SEALED_CHUNK, out, &err),
+        SD_E_IO);
     assert_non_null(strstr(err.msg, "altered or truncated"));
     /* Dropping the last chunk: chunk 1 read as if it were the last fails. */
-    assert_int_equal(sd_seal_open_chunk(&key, sealed, 1, true, c1, SD_SEAL_SEALED_CHUNK, out, &err),
-                     SD_E_IO);
     assert_int_equal(
-        sd_seal_open_chunk(&key, sealed, 2, true, c2, 100 + SD_SEAL_TAG_BYTES, out, &err), SD_OK);
+        sd_seal_open_chunk(&key, sealed, 1, 0, true, c1, SD_SEAL_SEALED_CHUNK, out, &err), SD_E_IO);
+    assert_int_equal(
+        sd_seal_open_chunk(&key, sealed, 2, 0, true, c2, 100 + SD_SEAL_TAG_BYTES, out, &err),
+        SD_OK);
     /* Another object's header (another base nonce) does not open this chunk. */
     unsigned char header2[SD_SEAL_HEADER_BYTES];
     sd_seal_header(header2);
     assert_int_equal(
-        sd_seal_open_chunk(&key, header2, 0, false, c0, SD_SEAL_SEALED_CHUNK, out, &err), SD_E_IO);
+        sd_seal_open_chunk(&key, header2, 0, 0, false, c0, SD_SEAL_SEALED_CHUNK, out, &err),
+        SD_E_IO);
     sealed[sd_seal_chunk_offset(2) + 5] ^= 0x80;
     assert_int_equal(
-        sd_seal_open_chunk(&key, sealed, 2, true, c2, 100 + SD_SEAL_TAG_BYTES, out, &err), SD_E_IO);
-    assert_int_equal(sd_seal_open_chunk(&key, sealed, 2, true, c2, 3, out, &err), SD_E_IO);
+        sd_seal_open_chunk(&key, sealed, 2, 0, true, c2, 100 + SD_SEAL_TAG_BYTES, out, &err),
+        SD_E_IO);
+    assert_int_equal(sd_seal_open_chunk(&key, sealed, 2, 0, true, c2, 3, out, &err), SD_E_IO);
     memcpy(sealed, "NOTSEAL!", 8);
     assert_int_equal(sd_seal_header_check(sealed, &err), SD_E_INVALID);
     free(out);
@@ -203,11 +208,12 @@ static void test_nonce_carry(void **state)
     sd_seal_header(header);
     memset(header + SD_SEAL_HEADER_BYTES - 8, 0xff, 8);
     unsigned char p[16] = {0}, c0[32], c1[32], out[16];
-    sd_seal_chunk(&key, header, 0, false, p, sizeof(p), c0);
-    sd_seal_chunk(&key, header, 1, true, p, sizeof(p), c1);
+    sd_seal_chunk(&key, header, 0, 0, false, p, sizeof(p), c0);
+    sd_seal_chunk(&key, header, 1, 0, true, p, sizeof(p), c1);
     assert_memory_not_equal(c0, c1, 16);
     struct sd_err err = SD_ERR_INIT;
-    assert_int_equal(sd_seal_open_chunk(&key, header, 1, true, c1, sizeof(c1), out, &err), SD_OK);
+    assert_int_equal(sd_seal_open_chunk(&key, header, 1, 0, true, c1, sizeof(c1), out, &err),
+                     SD_OK);
 }
 
 int main(void)
