@@ -30,6 +30,14 @@ int sd_cmd_version(int argc, char **argv, char **envp);
 SD_MUST_CHECK sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns,
                                           sd_store **out, struct sd_err *err);
 
+struct sd_seal_key;
+/**
+ * The master key that wraps media keys: cfg->master_key when set, else the
+ * one in DATA/master.key, made (mode 0600) on first start.
+ */
+SD_MUST_CHECK sd_status sd_cmd_master_key(const struct sd_config *cfg, struct sd_seal_key *out,
+                                          struct sd_err *err);
+
 struct sd_pool;
 /** Starts cfg->workers job workers on @store with the built-in job kinds. */
 SD_MUST_CHECK sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store,

@@ -3,6 +3,8 @@
 #include "cmd/cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
+#include "base/enc.h"
+#include "blob/seal.h"
 #include "jobs/pool.h"
 #include "base/banned.h"
 
@@ -140,4 +144,61 @@ int sd_cmd_signals_wait(void)
     while (sigwait(&set, &sig) != 0) {
     }
     return sig;
+}
+
+sd_status sd_cmd_master_key(const struct sd_config *cfg, struct sd_seal_key *out,
+                            struct sd_err *err)
+{
+    char text[64];
+    size_t len = 0;
+    if (cfg->master_key[0] != '\0') {
+        if (sd_b64url_decode(cfg->master_key, strlen(cfg->master_key), out->k, sizeof(out->k),
+                             &len) != SD_OK ||
+            len != sizeof(out->k)) {
+            return sd_err_set(err, SD_E_INVALID, "master_key",
+                              "setting 'master_key' must be base64url of 32 bytes (43 "
+                              "characters, no padding)");
+        }
+        return SD_OK;
+    }
+    char path[SD_CONFIG_STR_MAX + 16];
+    (void)snprintf(path, sizeof(path), "%s/master.key", cfg->data_dir);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+        size_t n = fread(text, 1, sizeof(text) - 1, f);
+        (void)fclose(f);
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r')) {
+            n--;
+        }
+        if (sd_b64url_decode(text, n, out->k, sizeof(out->k), &len) != SD_OK ||
+            len != sizeof(out->k)) {
+            return sd_err_set(err, SD_E_INVALID, "master_key",
+                              "'%s' does not hold a master key (43 base64url characters); "
+                              "restore it from a backup: without it stored media cannot be read",
+                              path);
+        }
+        return SD_OK;
+    }
+    if (errno != ENOENT) {
+        return sd_err_set(err, SD_E_IO, "master_key", "cannot read '%s': %s", path,
+                          strerror(errno));
+    }
+    sd_seal_keygen(out);
+    sd_b64url_encode(out->k, sizeof(out->k), text);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return sd_err_set(err, SD_E_IO, "master_key", "cannot create '%s': %s", path,
+                          strerror(errno));
+    }
+    size_t n = strlen(text);
+    text[n++] = '\n';
+    bool ok = write(fd, text, n) == (ssize_t)n && fsync(fd) == 0;
+    (void)close(fd);
+    if (!ok) {
+        (void)unlink(path);
+        return sd_err_set(err, SD_E_IO, "master_key", "cannot write '%s'", path);
+    }
+    sd_log(SD_LOG_WARN, "blob.master_key_created",
+           "path=%s msg=\"back this file up: stored media cannot be read without it\"", path);
+    return SD_OK;
 }

@@ -32,6 +32,7 @@
 #include "http/http.h"
 #include "http/limits.h"
 #include "http/metrics.h"
+#include "blob/seal.h"
 #include "jobs/pool.h"
 #include "base/banned.h"
 
@@ -50,10 +51,17 @@ static int run(const struct sd_config *cfg)
      * and only the wait below takes them. */
     sd_cmd_signals_block();
 
+    struct sd_seal_key master;
     if (sd_secret_init(&err) != SD_OK ||
         sd_cmd_open_store(cfg, (size_t)sd_config_pool(cfg), &store, &err) != SD_OK) {
         return sd_cmd_fail("serve", &err);
     }
+    /* Made or checked now, so a lost or mistyped key stops the start, not an upload. */
+    if (sd_cmd_master_key(cfg, &master, &err) != SD_OK) {
+        sd_store_close(store);
+        return sd_cmd_fail("serve", &err);
+    }
+    sd_seal_key_wipe(&master);
 
     size_t n_routes = 0;
     const struct sd_route *routes = sd_api_routes(&n_routes);

@@ -56,6 +56,9 @@ static const struct setting settings[] = {
      "login attempts per minute per client address; 0 = unlimited"},
     {"widget_rate", K_INT, F(widget_rate_per_min), 0, 100000, "60",
      "tickets per minute per publishable key and address; 0 = unlimited"},
+    {"master_key", K_STR, F(master_key), 0, 0, "",
+     "key that wraps the keys of stored media, base64url of 32 random bytes; set it by "
+     "environment, not flag (default: made once into DATA/master.key)"},
     {"workers", K_INT, F(workers), 0, 64, "0", "job worker threads; 0 = one per CPU core"},
     {"no_workers", K_BOOL, F(no_workers), 0, 1, "false",
      "serve HTTP only and leave jobs to 'showdesk worker' processes (true/false)"},

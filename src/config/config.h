@@ -40,6 +40,7 @@ struct sd_config {
     int login_rate_per_min;             /* login_rate, per client address, default 10 */
     int widget_rate_per_min; /* widget_rate, per publishable key and address, default 60 */
     char log_level[16];      /* log_level: debug, info, warn, error */
+    char master_key[64];     /* master_key: base64url of 32 bytes; "" = DATA/master.key */
     int workers;             /* workers: job worker threads; 0 = number of cores */
     bool no_workers;         /* no_workers: serve HTTP only, run no jobs */
 };

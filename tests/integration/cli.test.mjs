@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startServer, api } from './lib/server.mjs';
@@ -68,6 +68,24 @@ describe('command line', () => {
     } finally {
       await srv.stop();
     }
+  });
+
+  it('makes the master key once, keeps it, and refuses a malformed one', async () => {
+    const srv = await startServer();
+    const keyFile = join(srv.data, 'master.key');
+    const key = readFileSync(keyFile, 'utf8');
+    assert.match(key, /^[A-Za-z0-9_-]{43}\n$/);
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    const data = srv.data;
+    srv.proc.kill('SIGTERM');
+    assert.deepEqual(await srv.exited, { code: 0, signal: null });
+    const again = await startServer({ args: ['--data', data] });
+    assert.equal(readFileSync(keyFile, 'utf8'), key);
+    await again.stop();
+    const bad = run(['serve', '--data', join(dir, 'mk'), '--listen', '127.0.0.1:0'], { SHOWDESK_MASTER_KEY: 'too-short' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /'master_key' must be base64url of 32 bytes/);
+    assert.doesNotMatch(bad.err, /too-short/);
   });
 
   it('fails clearly when the port is taken', async () => {
