@@ -33,7 +33,8 @@ struct worker {
 
 struct sd_pool {
     struct sd_pool_opts opts;
-    const char *kind_names[MAX_KINDS]; /* what this pool's workers lease */
+    const char *kind_names[MAX_KINDS];  /* what this pool's workers lease */
+    int64_t enqueued_period[MAX_KINDS]; /* last period this process enqueued; under lock */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool is_stopping;
@@ -129,7 +130,11 @@ static void settle(sd_pool *p, struct worker *w, sd_db *db, const struct sd_job 
     }
 }
 
-/* Enqueues this period's job of each periodic kind; idempotent across processes. */
+/*
+ * Enqueues this period's job of each periodic kind; idempotent across
+ * processes. Each process tries once per period, not on every idle poll, so
+ * an idle server does not write to the database every second.
+ */
 static void enqueue_periodic(sd_pool *p, sd_db *db)
 {
     int64_t now = sd_clock_wall_ms();
@@ -138,11 +143,25 @@ static void enqueue_periodic(sd_pool *p, sd_db *db)
         if (k->period_ms <= 0) {
             continue;
         }
+        int64_t period = now / k->period_ms;
+        (void)pthread_mutex_lock(&p->lock);
+        bool is_done = p->enqueued_period[i] == period;
+        p->enqueued_period[i] = period;
+        (void)pthread_mutex_unlock(&p->lock);
+        if (is_done) {
+            continue;
+        }
         char key[128];
-        (void)snprintf(key, sizeof(key), "%s:%lld", k->name, (long long)(now / k->period_ms));
+        (void)snprintf(key, sizeof(key), "%s:%lld", k->name, (long long)period);
         struct sd_err err = SD_ERR_INIT;
         if (sd_job_enqueue(db, k->name, NULL, key, NULL, k->max_attempts, NULL, &err) != SD_OK) {
-            sd_log(SD_LOG_WARN, "job.periodic_failed", "kind=%s", k->name);
+            char q[512];
+            sd_log(SD_LOG_WARN, "job.periodic_failed", "kind=%s error=%s", k->name,
+                   sd_log_quote(err.msg, q, sizeof(q)));
+            /* Try again at the next idle poll. */
+            (void)pthread_mutex_lock(&p->lock);
+            p->enqueued_period[i] = 0;
+            (void)pthread_mutex_unlock(&p->lock);
         }
     }
 }
