@@ -20,6 +20,7 @@
 #include "base/enc.h"
 #include "base/rand.h"
 #include "base/str.h"
+#include "base/utf8.h"
 #include "domain/ticket.h"
 #include "domain/validate.h"
 #include "base/banned.h"
@@ -110,32 +111,49 @@ static sd_status resolve_customer(struct sd_req *req, sd_db *db, const json_t *c
         return sd_err_set(err, SD_E_INVALID, "customer",
                           "'customer' needs an id, an external_id or an email");
     }
-    st = sd_store_customer_find(db, req->arena, ws, ext, email_in ? email : NULL, &c, err);
-    if (st == SD_OK) {
-        *id_out = c.id;
-        return SD_OK;
+    /* By the client's id first, then by email: either names the customer. */
+    for (int round = 0; round < 2; round++) {
+        st = SD_E_NOT_FOUND;
+        if (ext != NULL) {
+            st = sd_store_customer_find(db, req->arena, ws, ext, NULL, &c, err);
+        }
+        if (st == SD_E_NOT_FOUND && email_in != NULL) {
+            st = sd_store_customer_find(db, req->arena, ws, NULL, email, &c, err);
+        }
+        if (st == SD_OK) {
+            *id_out = c.id;
+            return SD_OK;
+        }
+        if (st != SD_E_NOT_FOUND || round == 1) {
+            break;
+        }
+        char cid[SD_ID_MAX];
+        sd_id_new("cus", cid);
+        int64_t now = sd_clock_wall_ms();
+        const char *name = sd_json_str(cj, "name");
+        struct sd_customer nc = {.id = cid,
+                                 .workspace_id = ws,
+                                 .external_id = ext,
+                                 .email = email_in ? email : NULL,
+                                 .name = name ? name : "",
+                                 .plan = sd_json_str(cj, "plan"),
+                                 .created_at = now,
+                                 .updated_at = now};
+        bool created = false;
+        st = sd_store_customer_insert_new(db, &nc, &created, err);
+        if (st != SD_OK) {
+            return st;
+        }
+        if (created) {
+            *id_out = sd_arena_strdup(req->arena, cid);
+            return SD_OK;
+        }
+        /* Another request created this customer meanwhile: find it again. */
     }
-    if (st != SD_E_NOT_FOUND) {
-        return st;
-    }
-    char cid[SD_ID_MAX];
-    sd_id_new("cus", cid);
-    int64_t now = sd_clock_wall_ms();
-    const char *name = sd_json_str(cj, "name");
-    struct sd_customer nc = {.id = cid,
-                             .workspace_id = ws,
-                             .external_id = ext,
-                             .email = email_in ? email : NULL,
-                             .name = name ? name : "",
-                             .plan = sd_json_str(cj, "plan"),
-                             .created_at = now,
-                             .updated_at = now};
-    st = sd_store_customer_insert(db, &nc, err);
-    if (st != SD_OK) {
-        return st;
-    }
-    *id_out = sd_arena_strdup(req->arena, cid);
-    return SD_OK;
+    return st == SD_E_NOT_FOUND ? sd_err_set(err, SD_E_CONFLICT, "customer",
+                                             "the customer's external_id and email belong to "
+                                             "different customers; send the customer's id")
+                                : st;
 }
 
 static sd_status check_assignee(struct sd_req *req, sd_db *db, const char *assignee,
@@ -413,8 +431,10 @@ static bool filter_arg(struct sd_req *req, struct sd_resp *resp, const char *nam
         sd_resp_fail(resp, SD_E_INVALID, name, "'%s' filter has an unknown value '%.60s'", name, v);
         return false;
     }
-    if (set == NULL && strlen(v) > 100) {
-        sd_resp_fail(resp, SD_E_INVALID, name, "'%s' filter is too long", name);
+    size_t n = strlen(v);
+    if (set == NULL && (n > 100 || !sd_utf8_valid(v, n) || sd_utf8_has_controls(v, n))) {
+        sd_resp_fail(resp, SD_E_INVALID, name,
+                     "'%s' filter must be an id of at most 100 characters of text", name);
         return false;
     }
     *out = v;

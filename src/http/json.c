@@ -63,6 +63,11 @@ static sd_status check_str(const json_t *v, const struct sd_json_field *f, const
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         bool bad = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+        /* C1 controls, U+0080..U+009F, are 0xC2 0x80..0x9F in UTF-8. */
+        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9f) {
+            bad = true;
+        }
         if (f->is_line && (c == '\n' || c == '\r')) {
             bad = true;
         }

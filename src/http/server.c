@@ -58,10 +58,31 @@ struct ctx {
     struct sd_resp resp;
     uint64_t start_ns;
     bool is_queued;
+    bool is_too_large; /* the body passed max_body; the rest is dropped */
     struct sd_http_server *srv;
 };
 
 static atomic_uint_fast64_t next_req = 1;
+
+/* How a request says where its body ends. */
+struct framing {
+    int n_length;
+    int n_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct framing *fr = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        fr->n_length++;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        fr->n_encoding++;
+    }
+    return MHD_YES;
+}
 
 const char *sd_req_header(struct sd_req *req, const char *name)
 {
@@ -252,6 +273,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         }
         c->req.remote_addr = client_addr(conn, &c->req, srv->app->cfg->trust_proxy);
         *req_cls = c;
+        /* Framing that two parsers could read differently is refused, and the
+         * connection closed, so nothing can be smuggled behind the body
+         * (RFC 9112 6.1 and 6.3). */
+        struct framing fr = {0};
+        (void)MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &fr);
+        if (fr.n_length > 1 || (fr.n_length > 0 && fr.n_encoding > 0)) {
+            sd_resp_fail(&c->resp, SD_E_BAD_REQUEST, NULL,
+                         "ambiguous request framing: send one Content-Length or chunked "
+                         "Transfer-Encoding, not both or twice");
+            sd_resp_header(&c->resp, MHD_HTTP_HEADER_CONNECTION, "close");
+            return queue(conn, c);
+        }
         const char *cl = sd_req_header(&c->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL) {
             char *end = NULL;
@@ -270,15 +303,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        if (sd_buf_append(&c->req.body, upload_data, *upload_data_size) != SD_OK) {
-            *upload_data_size = 0;
-            sd_resp_fail(&c->resp, SD_E_TOO_LARGE, NULL,
-                         "request body is over the limit of %lld bytes",
-                         (long long)srv->app->cfg->max_body_bytes);
-            return queue(conn, c);
+        /* Past the limit (a chunked body has no Content-Length to refuse
+         * early), the rest is read and dropped, and the 413 goes out at the
+         * end: MHD cannot answer in the middle of an upload. */
+        if (!c->is_too_large &&
+            sd_buf_append(&c->req.body, upload_data, *upload_data_size) != SD_OK) {
+            c->is_too_large = true;
+            sd_buf_release(&c->req.body);
         }
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (c->is_too_large) {
+        sd_resp_fail(&c->resp, SD_E_TOO_LARGE, NULL, "request body is over the limit of %lld bytes",
+                     (long long)srv->app->cfg->max_body_bytes);
+        sd_resp_header(&c->resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        return queue(conn, c);
     }
     dispatch(c);
     return queue(conn, c);
@@ -389,6 +429,11 @@ void sd_http_stop(sd_http_server *srv, uint64_t grace_ms)
         return;
     }
     MHD_socket lfd = MHD_quiesce_daemon(srv->daemon);
+    /* Closed now, so new connections are refused at once instead of waiting
+     * in the backlog for the whole grace period. */
+    if (lfd != MHD_INVALID_SOCKET) {
+        (void)close(lfd);
+    }
     uint64_t deadline = sd_clock_mono_ns() + grace_ms * 1000000u;
     while (atomic_load(&srv->n_open) > 0 && sd_clock_mono_ns() < deadline) {
         struct timespec ts = {0, 10L * 1000 * 1000};
@@ -396,9 +441,6 @@ void sd_http_stop(sd_http_server *srv, uint64_t grace_ms)
     }
     int left = atomic_load(&srv->n_open);
     MHD_stop_daemon(srv->daemon);
-    if (lfd != MHD_INVALID_SOCKET) {
-        (void)close(lfd);
-    }
     if (left > 0) {
         sd_log(SD_LOG_WARN, "http.stop", "open_connections=%d msg=\"grace period over\"", left);
     }

@@ -776,6 +776,15 @@ sd_status sd_store_customer_insert(sd_db *db, const struct sd_customer *c, struc
     return ent_insert(db, &customer_ent, c, err);
 }
 
+sd_status sd_store_customer_insert_new(sd_db *db, const struct sd_customer *c, bool *created_out,
+                                       struct sd_err *err)
+{
+    int64_t changed = 0;
+    sd_status st = ent_insert_ex(db, &customer_ent, c, " ON CONFLICT DO NOTHING", &changed, err);
+    *created_out = st == SD_OK && changed == 1;
+    return st;
+}
+
 sd_status sd_store_customer_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
                                 struct sd_customer *out, struct sd_err *err)
 {

@@ -118,6 +118,13 @@ SD_MUST_CHECK sd_status sd_store_customer_insert(sd_db *db, const struct sd_cust
 SD_MUST_CHECK sd_status sd_store_customer_get(sd_db *db, sd_arena *a, const char *ws_id,
                                               const char *id, struct sd_customer *out,
                                               struct sd_err *err);
+/**
+ * Inserts @c unless a customer with its external id or email exists (then
+ * *@created_out is false and nothing changes). Safe against a concurrent
+ * insert of the same customer: no unique violation, no aborted transaction.
+ */
+SD_MUST_CHECK sd_status sd_store_customer_insert_new(sd_db *db, const struct sd_customer *c,
+                                                     bool *created_out, struct sd_err *err);
 /** Finds by external id when non-NULL, else by email; SD_E_NOT_FOUND if neither matches. */
 SD_MUST_CHECK sd_status sd_store_customer_find(sd_db *db, sd_arena *a, const char *ws_id,
                                                const char *external_id, const char *email,
