@@ -294,7 +294,6 @@ for (const driver of drivers()) {
     });
 
     it('creates tickets concurrently, one customer for one new email',
-      { todo: driver === 'postgres' ? 'server bug: concurrent first tickets of a new customer race on the unique email (409)' : false },
       async () => {
         const n = 12;
         const rs = await Promise.all(Array.from({ length: n }, (_, i) => api(srv, 'POST', '/api/v1/tickets', {
@@ -316,7 +315,6 @@ for (const driver of drivers()) {
     });
 
     it('finds a known customer by email when the ticket also brings a new external_id',
-      { todo: 'server bug: resolve_customer looks up by external_id only, then the insert hits the unique email (409)' },
       async () => {
         const first = await createTicket(srv, sk, { customer: { email: 'known@x.test' } });
         const r = await api(srv, 'POST', '/api/v1/tickets', {
