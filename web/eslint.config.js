@@ -1,13 +1,16 @@
-// ESLint over the pages (web/) and the JavaScript tests (tests/), with the
-// recommended rules. Run by the style suite and `make lint`.
+// ESLint's recommended rules over the pages (web/**/*.js) and the JavaScript
+// tests (tests/**/*.mjs), with Node and browser globals. Paths are relative
+// to the repository root: run it from there, as tests/style/eslint.sh and
+// `make lint` do:
+//   web/node_modules/.bin/eslint -c web/eslint.config.js --max-warnings 0 web tests
 import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['node_modules/**'] },
-  js.configs.recommended,
+  { ignores: ['**/node_modules/**', 'build*/**'] },
   {
-    files: ['**/*.js', '**/*.mjs'],
+    ...js.configs.recommended,
+    files: ['web/**/*.js', 'web/**/*.mjs', 'tests/**/*.mjs', 'tests/**/*.js'],
     languageOptions: {
       ecmaVersion: 2023,
       sourceType: 'module',
