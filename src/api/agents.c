@@ -118,14 +118,22 @@ void sd_api_agents_get(struct sd_req *req, struct sd_resp *resp)
     sd_resp_json(resp, 200, api_agent_json(&ag));
 }
 
-/* Refuses to leave the workspace without an admin. */
+/*
+ * Refuses to leave the workspace without an admin. Called inside the
+ * transaction that demotes or removes @ag: the workspace row is locked first,
+ * so two such transactions run one after the other and the second sees the
+ * first one's change.
+ */
 static sd_status keep_an_admin(sd_db *db, const struct sd_agent *ag, struct sd_err *err)
 {
     int64_t n_admins = 0;
     if (strcmp(ag->role, "admin") != 0) {
         return SD_OK;
     }
-    sd_status st = sd_store_agent_count_admins(db, ag->workspace_id, &n_admins, err);
+    sd_status st = sd_store_workspace_lock(db, ag->workspace_id, err);
+    if (st == SD_OK) {
+        st = sd_store_agent_count_admins(db, ag->workspace_id, &n_admins, err);
+    }
     if (st == SD_OK && n_admins <= 1) {
         return sd_err_set(err, SD_E_CONFLICT, "role",
                           "agent '%s' is the workspace's last admin; make another admin first",

@@ -708,6 +708,18 @@ sd_status sd_store_workspace_update(sd_db *db, const struct sd_workspace *w, str
     return ent_update(db, &workspace_ent, w, err);
 }
 
+sd_status sd_store_workspace_lock(sd_db *db, const char *id, struct sd_err *err)
+{
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(id)};
+    int64_t changed = 0;
+    sd_status st =
+        exec(db, "UPDATE workspaces SET updated_at = updated_at WHERE id = ?", p, 1, &changed, err);
+    if (st == SD_OK && changed == 0) {
+        return not_found(&workspace_ent, id, err);
+    }
+    return st;
+}
+
 sd_status sd_store_workspace_list(sd_db *db, sd_arena *a, size_t limit, struct sd_workspace **out,
                                   size_t *n_out, struct sd_err *err)
 {

@@ -82,6 +82,14 @@ SD_MUST_CHECK sd_status sd_store_workspace_get(sd_db *db, sd_arena *a, const cha
                                                struct sd_workspace *out, struct sd_err *err);
 SD_MUST_CHECK sd_status sd_store_workspace_update(sd_db *db, const struct sd_workspace *w,
                                                   struct sd_err *err);
+/**
+ * Locks the workspace's row until the end of the current transaction, so
+ * that checks spanning several rows of it (the last admin) cannot race: a
+ * second transaction doing the same waits. Portable: an UPDATE that changes
+ * nothing takes the row lock on PostgreSQL; SQLite's write transaction
+ * already holds the database.
+ */
+SD_MUST_CHECK sd_status sd_store_workspace_lock(sd_db *db, const char *id, struct sd_err *err);
 /** All workspaces, oldest first, at most @limit. */
 SD_MUST_CHECK sd_status sd_store_workspace_list(sd_db *db, sd_arena *a, size_t limit,
                                                 struct sd_workspace **out, size_t *n_out,

@@ -115,6 +115,12 @@ static void test_workspaces(void **state)
     must(sd_store_workspace_list(db, arena, 10, &all, &n, &err), &err);
     assert_int_equal(n, 2);
     assert_int_equal(sd_store_workspace_get(db, arena, "ws_nope", &w, &err), SD_E_NOT_FOUND);
+    must(sd_store_begin(db, &err), &err);
+    must(sd_store_workspace_lock(db, ws_a, &err), &err);
+    must(sd_store_commit(db, &err), &err);
+    must(sd_store_workspace_get(db, arena, ws_a, &w, &err), &err);
+    assert_int_equal(w.updated_at, 2000); /* the lock changes nothing */
+    assert_int_equal(sd_store_workspace_lock(db, "ws_nope", &err), SD_E_NOT_FOUND);
     assert_non_null(strstr(err.msg, "ws_nope"));
 }
 
