@@ -119,6 +119,13 @@ static sd_status resolve_customer(struct sd_req *req, sd_db *db, const json_t *c
         }
         if (st == SD_E_NOT_FOUND && email_in != NULL) {
             st = sd_store_customer_find(db, req->arena, ws, NULL, email, &c, err);
+            /* Known by email, and now the client names it too: remember the
+             * name, so that a ticket sending only the external id finds it. */
+            if (st == SD_OK && ext != NULL && c.external_id == NULL) {
+                c.external_id = ext;
+                c.updated_at = sd_clock_wall_ms();
+                st = sd_store_customer_update(db, &c, err);
+            }
         }
         if (st == SD_OK) {
             *id_out = c.id;
@@ -321,10 +328,12 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
         patch_field(req, body, "sentiment", &t.sentiment, changes);
     }
     const char *old_assignee = st == SD_OK ? t.assignee_id : NULL;
+    bool is_changed = json_object_size(changes) > 0;
     if (st == SD_OK && sd_json_has(body, "assignee_id")) {
         json_t *assign = json_object();
         patch_field(req, body, "assignee_id", &t.assignee_id, assign);
         if (json_object_size(assign) > 0) {
+            is_changed = true;
             st = check_assignee(req, db, t.assignee_id, &err);
         }
         if (st == SD_OK && json_object_size(assign) > 0) {
@@ -336,13 +345,15 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
         json_decref(assign);
     }
     if (st == SD_OK && old_status != NULL && strcmp(old_status, t.status) != 0) {
+        is_changed = true;
         st = api_activity(req, db, t.id, "status_changed",
                           json_pack("{s:s, s:s}", "from", old_status, "to", t.status), &err);
     }
     if (st == SD_OK && json_object_size(changes) > 0) {
         st = api_activity(req, db, t.id, "updated", json_incref(changes), &err);
     }
-    if (st == SD_OK) {
+    /* A PATCH that changes nothing writes nothing: no new updated_at. */
+    if (st == SD_OK && is_changed) {
         t.updated_at = now;
         st = sd_store_ticket_update(db, &t, &err);
     }

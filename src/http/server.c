@@ -203,8 +203,10 @@ static void dispatch(struct ctx *c)
         return;
     }
     struct sd_router_match m;
+    /* HEAD is GET without the body, which libmicrohttpd leaves out itself. */
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     enum sd_router_result rr =
-        sd_router_match(app->routes, app->n_routes, req->method, req->path, req->arena, &m);
+        sd_router_match(app->routes, app->n_routes, method, req->path, req->arena, &m);
     if (rr == SD_ROUTER_NOT_FOUND) {
         sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "no such endpoint: %s %s", req->method, req->path);
         return;

@@ -137,6 +137,13 @@ for (const driver of drivers()) {
       assert.match(piped.out, /"subject":"pipelined"/);
     });
 
+    it('answers HEAD like GET, without the body', async () => {
+      const { out } = await raw(srv, 'HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(statusOf(out), 200, out);
+      assert.match(out, /content-type: application\/json/i);
+      assert.equal(out.split('\r\n\r\n')[1], '', 'a HEAD answer has no body');
+    });
+
     it('answers a body over the limit with 413 before reading it', async () => {
       const { out } = await raw(srv, 'POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n{');
       assert.equal(statusOf(out), 413);

@@ -322,6 +322,24 @@ for (const driver of drivers()) {
         });
         assert.equal(r.status, 201, JSON.stringify(r.body));
         assert.equal(r.body.customer_id, first.customer_id);
+        // The external id is remembered: the client's id alone now finds the customer.
+        const byExt = await api(srv, 'POST', '/api/v1/tickets', {
+          key: sk, body: { subject: 'third', customer: { external_id: 'u-42' } },
+        });
+        assert.equal(byExt.body.customer_id, first.customer_id);
+        const c = await api(srv, 'GET', `/api/v1/customers/${first.customer_id}`, { key: sk });
+        assert.equal(c.body.external_id, 'u-42');
       });
+
+    it('writes nothing for a PATCH that changes nothing', async () => {
+      const t = await createTicket(srv, sk);
+      const same = await api(srv, 'PATCH', `/api/v1/tickets/${t.id}`, { key: sk, body: { subject: t.subject, status: 'new' } });
+      assert.equal(same.status, 200);
+      assert.equal(same.body.updated_at, t.updated_at);
+      const empty = await api(srv, 'PATCH', `/api/v1/tickets/${t.id}`, { key: sk, body: {} });
+      assert.equal(empty.body.updated_at, t.updated_at);
+      const act = await api(srv, 'GET', `/api/v1/tickets/${t.id}/activity`, { key: sk });
+      assert.deepEqual(act.body.data.map((a) => a.action), ['created']);
+    });
   });
 }
