@@ -11,8 +11,11 @@
 set -eu
 
 build="meson ninja-build pkg-config gcc libc6-dev python3 \
-libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev"
-test="libcmocka-dev postgresql-15 clang clang-format clang-tidy cppcheck nodejs npm"
+libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev \
+libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev \
+libswresample-dev nettle-dev"
+test="libcmocka-dev postgresql-15 clang clang-format clang-tidy cppcheck nodejs npm \
+ffmpeg chromium"
 bench="nginx-light wrk"
 
 want=""

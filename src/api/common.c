@@ -10,6 +10,7 @@
 #include "base/rand.h"
 #include "base/str.h"
 #include "domain/validate.h"
+#include "domain/tus.h"
 #include "base/banned.h"
 
 bool api_fail(struct sd_resp *resp, const struct sd_err *err)
@@ -265,12 +266,42 @@ json_t *api_key_json(const struct sd_api_key *k)
     return o;
 }
 
-json_t *api_workspace_json(const struct sd_workspace *w)
+/* "a,b" as ["a","b"] */
+static json_t *csv_array(const char *csv)
+{
+    json_t *arr = json_array();
+    const char *p = csv;
+    while (p != NULL && *p != '\0') {
+        size_t n = strcspn(p, ",");
+        if (n > 0) {
+            (void)json_array_append_new(arr, json_stringn(p, n));
+        }
+        p += n;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return arr;
+}
+
+json_t *api_workspace_json(struct sd_req *req, const struct sd_workspace *w)
 {
     json_t *o = json_object();
     set(o, "id", api_jstr(w->id));
     set(o, "name", api_jstr(w->name));
     set(o, "allowed_origins", api_jraw(w->allowed_origins, true));
+    struct sd_media_limits lim;
+    sd_media_limits_read(w->settings, req->arena, &lim);
+    json_t *m = json_object();
+    set(m, "max_bytes", json_integer(lim.max_bytes));
+    set(m, "max_duration_s", json_integer(lim.max_duration_ms / 1000));
+    set(m, "upload_expiry_s", json_integer(lim.upload_expiry_ms / 1000));
+    set(m, "keep_originals", json_boolean(lim.keep_originals));
+    set(m, "types", csv_array(lim.types));
+    set(m, "containers", csv_array(lim.containers));
+    set(m, "video_codecs", csv_array(lim.video_codecs));
+    set(m, "audio_codecs", csv_array(lim.audio_codecs));
+    set(o, "media", m);
     set(o, "created_at", api_jtime(w->created_at));
     set(o, "updated_at", api_jtime(w->updated_at));
     return o;

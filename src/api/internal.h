@@ -73,7 +73,7 @@ json_t *api_agent_json(const struct sd_agent *a);
 json_t *api_message_json(const struct sd_message *m);
 json_t *api_activity_json(const struct sd_activity *ev);
 json_t *api_key_json(const struct sd_api_key *k);
-json_t *api_workspace_json(const struct sd_workspace *w);
+json_t *api_workspace_json(struct sd_req *req, const struct sd_workspace *w);
 
 /* The renderers above for one row of a page (api_page_send). */
 json_t *api_customer_row(const void *row);
@@ -91,6 +91,11 @@ void api_actor(const struct sd_req *req, const char **type, const char **id);
  */
 SD_MUST_CHECK sd_status api_activity(struct sd_req *req, sd_db *db, const char *ticket_id,
                                      const char *action, json_t *detail, struct sd_err *err);
+
+/* Media (media.c, uploads.c, files.c). */
+json_t *api_media_json(struct sd_req *req, const struct sd_media *m);
+/** {"video","poster","sprite","thumbnails"}: signed URLs of a ready media. */
+json_t *api_media_urls(struct sd_req *req, const struct sd_media *m);
 
 /* Handlers, one group per file. */
 void sd_api_healthz(struct sd_req *req, struct sd_resp *resp);
@@ -122,5 +127,14 @@ void sd_api_tickets_delete(struct sd_req *req, struct sd_resp *resp);
 void sd_api_messages_list(struct sd_req *req, struct sd_resp *resp);
 void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp);
 void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp);
+void sd_api_uploads_options(struct sd_req *req, struct sd_resp *resp);
+void sd_api_uploads_create(struct sd_req *req, struct sd_resp *resp, enum sd_stream_event ev,
+                           const char *data, size_t len);
+void sd_api_uploads_patch(struct sd_req *req, struct sd_resp *resp, enum sd_stream_event ev,
+                          const char *data, size_t len);
+void sd_api_uploads_head(struct sd_req *req, struct sd_resp *resp);
+void sd_api_uploads_delete(struct sd_req *req, struct sd_resp *resp);
+void sd_api_media_get(struct sd_req *req, struct sd_resp *resp);
+void sd_api_media_file(struct sd_req *req, struct sd_resp *resp);
 
 #endif

@@ -11,43 +11,57 @@
 #define WIDGET SD_ACCESS_WIDGET
 #define JSON   SD_ROUTE_JSON
 
+/* A route whose handler gets the whole body, and one that streams it. */
+#define R(method, pattern, name, access, flags, fn)                                                \
+    {method, pattern, name, access, flags, fn, NULL}
+#define S(method, pattern, name, access, stream)                                                   \
+    {method, pattern, name, access, 0, NULL, stream}
+
 static const struct sd_route routes[] = {
-    {"GET", "/healthz", "healthz", PUB, 0, sd_api_healthz},
-    {"GET", "/readyz", "readyz", PUB, 0, sd_api_readyz},
-    {"GET", "/metrics", "metrics", PUB, 0, sd_api_metrics},
+    R("GET", "/healthz", "healthz", PUB, 0, sd_api_healthz),
+    R("GET", "/readyz", "readyz", PUB, 0, sd_api_readyz),
+    R("GET", "/metrics", "metrics", PUB, 0, sd_api_metrics),
 
-    {"POST", "/api/v1/auth/login", "auth.login", PUB, JSON, sd_api_login},
-    {"POST", "/api/v1/auth/logout", "auth.logout", AGENT, 0, sd_api_logout},
-    {"GET", "/api/v1/auth/me", "auth.me", AGENT, 0, sd_api_me},
+    R("POST", "/api/v1/auth/login", "auth.login", PUB, JSON, sd_api_login),
+    R("POST", "/api/v1/auth/logout", "auth.logout", AGENT, 0, sd_api_logout),
+    R("GET", "/api/v1/auth/me", "auth.me", AGENT, 0, sd_api_me),
 
-    {"GET", "/api/v1/workspace", "workspace.get", AGENT, 0, sd_api_workspace_get},
-    {"PATCH", "/api/v1/workspace", "workspace.update", ADMIN, JSON, sd_api_workspace_update},
+    R("GET", "/api/v1/workspace", "workspace.get", AGENT, 0, sd_api_workspace_get),
+    R("PATCH", "/api/v1/workspace", "workspace.update", ADMIN, JSON, sd_api_workspace_update),
 
-    {"GET", "/api/v1/agents", "agents.list", AGENT, 0, sd_api_agents_list},
-    {"POST", "/api/v1/agents", "agents.create", ADMIN, JSON, sd_api_agents_create},
-    {"GET", "/api/v1/agents/{id}", "agents.get", AGENT, 0, sd_api_agents_get},
-    {"PATCH", "/api/v1/agents/{id}", "agents.update", AGENT, JSON, sd_api_agents_update},
-    {"DELETE", "/api/v1/agents/{id}", "agents.delete", ADMIN, 0, sd_api_agents_delete},
+    R("GET", "/api/v1/agents", "agents.list", AGENT, 0, sd_api_agents_list),
+    R("POST", "/api/v1/agents", "agents.create", ADMIN, JSON, sd_api_agents_create),
+    R("GET", "/api/v1/agents/{id}", "agents.get", AGENT, 0, sd_api_agents_get),
+    R("PATCH", "/api/v1/agents/{id}", "agents.update", AGENT, JSON, sd_api_agents_update),
+    R("DELETE", "/api/v1/agents/{id}", "agents.delete", ADMIN, 0, sd_api_agents_delete),
 
-    {"GET", "/api/v1/customers", "customers.list", AGENT, 0, sd_api_customers_list},
-    {"POST", "/api/v1/customers", "customers.create", AGENT, JSON, sd_api_customers_create},
-    {"GET", "/api/v1/customers/{id}", "customers.get", AGENT, 0, sd_api_customers_get},
-    {"PATCH", "/api/v1/customers/{id}", "customers.update", AGENT, JSON, sd_api_customers_update},
-    {"DELETE", "/api/v1/customers/{id}", "customers.delete", ADMIN, 0, sd_api_customers_delete},
+    R("GET", "/api/v1/customers", "customers.list", AGENT, 0, sd_api_customers_list),
+    R("POST", "/api/v1/customers", "customers.create", AGENT, JSON, sd_api_customers_create),
+    R("GET", "/api/v1/customers/{id}", "customers.get", AGENT, 0, sd_api_customers_get),
+    R("PATCH", "/api/v1/customers/{id}", "customers.update", AGENT, JSON, sd_api_customers_update),
+    R("DELETE", "/api/v1/customers/{id}", "customers.delete", ADMIN, 0, sd_api_customers_delete),
 
-    {"GET", "/api/v1/keys", "keys.list", ADMIN, 0, sd_api_keys_list},
-    {"POST", "/api/v1/keys", "keys.create", ADMIN, JSON, sd_api_keys_create},
-    {"DELETE", "/api/v1/keys/{id}", "keys.revoke", ADMIN, 0, sd_api_keys_revoke},
+    R("GET", "/api/v1/keys", "keys.list", ADMIN, 0, sd_api_keys_list),
+    R("POST", "/api/v1/keys", "keys.create", ADMIN, JSON, sd_api_keys_create),
+    R("DELETE", "/api/v1/keys/{id}", "keys.revoke", ADMIN, 0, sd_api_keys_revoke),
 
-    {"GET", "/api/v1/tickets", "tickets.list", AGENT, 0, sd_api_tickets_list},
-    {"POST", "/api/v1/tickets", "tickets.create", WIDGET, JSON, sd_api_tickets_create},
-    {"GET", "/api/v1/tickets/{id}", "tickets.get", AGENT, 0, sd_api_tickets_get},
-    {"PATCH", "/api/v1/tickets/{id}", "tickets.update", AGENT, JSON, sd_api_tickets_update},
-    {"DELETE", "/api/v1/tickets/{id}", "tickets.delete", ADMIN, 0, sd_api_tickets_delete},
-    {"GET", "/api/v1/tickets/{id}/messages", "messages.list", AGENT, 0, sd_api_messages_list},
-    {"POST", "/api/v1/tickets/{id}/messages", "messages.create", AGENT, JSON,
-     sd_api_messages_create},
-    {"GET", "/api/v1/tickets/{id}/activity", "activity.list", AGENT, 0, sd_api_activity_list},
+    R("GET", "/api/v1/tickets", "tickets.list", AGENT, 0, sd_api_tickets_list),
+    R("POST", "/api/v1/tickets", "tickets.create", WIDGET, JSON, sd_api_tickets_create),
+    R("GET", "/api/v1/tickets/{id}", "tickets.get", AGENT, 0, sd_api_tickets_get),
+    R("PATCH", "/api/v1/tickets/{id}", "tickets.update", AGENT, JSON, sd_api_tickets_update),
+    R("DELETE", "/api/v1/tickets/{id}", "tickets.delete", ADMIN, 0, sd_api_tickets_delete),
+    R("GET", "/api/v1/tickets/{id}/messages", "messages.list", AGENT, 0, sd_api_messages_list),
+    R("POST", "/api/v1/tickets/{id}/messages", "messages.create", AGENT, JSON,
+     sd_api_messages_create),
+    R("GET", "/api/v1/tickets/{id}/activity", "activity.list", AGENT, 0, sd_api_activity_list),
+
+    R("OPTIONS", "/api/v1/uploads", "uploads.options", PUB, 0, sd_api_uploads_options),
+    S("POST", "/api/v1/uploads", "uploads.create", WIDGET, sd_api_uploads_create),
+    R("OPTIONS", "/api/v1/uploads/{id}", "uploads.options", PUB, 0, sd_api_uploads_options),
+    R("GET", "/api/v1/uploads/{id}", "uploads.head", WIDGET, 0, sd_api_uploads_head),
+    S("PATCH", "/api/v1/uploads/{id}", "uploads.patch", WIDGET, sd_api_uploads_patch),
+    R("DELETE", "/api/v1/uploads/{id}", "uploads.delete", WIDGET, 0, sd_api_uploads_delete),
+    R("GET", "/api/v1/media/{id}", "media.get", WIDGET, 0, sd_api_media_get),
 };
 
 const struct sd_route *sd_api_routes(size_t *n_out)

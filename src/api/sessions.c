@@ -163,7 +163,7 @@ void sd_api_me(struct sd_req *req, struct sd_resp *resp)
     }
     json_t *o = json_pack("{s:s, s:o}", "kind",
                           req->auth.kind == SD_AUTH_SESSION ? "session" : "secret_key", "workspace",
-                          api_workspace_json(&ws));
+                          api_workspace_json(req, &ws));
     if (req->auth.kind == SD_AUTH_SESSION) {
         struct sd_agent ag;
         if (sd_store_agent_get(db, req->arena, req->auth.workspace_id, req->auth.agent_id, &ag,

@@ -13,9 +13,22 @@
 #include "domain/validate.h"
 #include "base/banned.h"
 
+static const struct sd_json_field media_fields[] = {
+    {"max_bytes", SD_JSON_INT, .lo = 1, .hi = INT64_C(1) << 40},
+    {"max_duration_s", SD_JSON_INT, .lo = 1, .hi = 24 * 3600},
+    {"upload_expiry_s", SD_JSON_INT, .lo = 1, .hi = 30 * 24 * 3600},
+    {"keep_originals", SD_JSON_BOOL, .is_required = false},
+    {"types", SD_JSON_STR_ARR, .min = 1, .max = 100, .max_items = 50},
+    {"containers", SD_JSON_STR_ARR, .min = 1, .max = 40, .max_items = 50},
+    {"video_codecs", SD_JSON_STR_ARR, .min = 1, .max = 40, .max_items = 50},
+    {"audio_codecs", SD_JSON_STR_ARR, .min = 1, .max = 40, .max_items = 50},
+};
+static const struct sd_json_schema media_schema = SD_JSON_SCHEMA(media_fields);
+
 static const struct sd_json_field update_fields[] = {
     {"name", SD_JSON_STR, .min = 1, .max = 200, .is_line = true},
     {"allowed_origins", SD_JSON_STR_ARR, .min = 1, .max = 300, .max_items = 50},
+    {"media", SD_JSON_OBJ, .sub = &media_schema},
 };
 static const struct sd_json_schema update_schema = SD_JSON_SCHEMA(update_fields);
 
@@ -31,7 +44,7 @@ void sd_api_workspace_get(struct sd_req *req, struct sd_resp *resp)
         api_fail(resp, &err);
         return;
     }
-    sd_resp_json(resp, 200, api_workspace_json(&w));
+    sd_resp_json(resp, 200, api_workspace_json(req, &w));
 }
 
 /* The origins of @arr checked and without duplicates, as JSON text in the arena. */
@@ -87,6 +100,20 @@ void sd_api_workspace_update(struct sd_req *req, struct sd_resp *resp)
             st = SD_E_INVALID;
         }
     }
+    if (st == SD_OK && sd_json_has(body, "media")) {
+        /* The keys given replace those stored; the others stay. */
+        json_t *settings = api_jraw(w.settings, false);
+        json_t *media = json_object_get(settings, "media");
+        if (!json_is_object(media)) {
+            media = json_object();
+            (void)json_object_set_new(settings, "media", media);
+        }
+        (void)json_object_update(media, json_object_get(body, "media"));
+        char *text = json_dumps(settings, JSON_COMPACT);
+        w.settings = sd_arena_strdup(req->arena, text ? text : "{}");
+        free(text);
+        json_decref(settings);
+    }
     json_decref(body);
     if (st == SD_OK) {
         w.updated_at = sd_clock_wall_ms();
@@ -96,5 +123,5 @@ void sd_api_workspace_update(struct sd_req *req, struct sd_resp *resp)
         api_fail(resp, &err);
         return;
     }
-    sd_resp_json(resp, 200, api_workspace_json(&w));
+    sd_resp_json(resp, 200, api_workspace_json(req, &w));
 }

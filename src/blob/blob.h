@@ -83,4 +83,12 @@ SD_MUST_CHECK sd_status sd_blob_read(sd_blob *b, const char *name, uint64_t off,
 /** Destroys the object's key, then its data. SD_E_NOT_FOUND when absent. */
 SD_MUST_CHECK sd_status sd_blob_delete(sd_blob *b, const char *name, struct sd_err *err);
 
+/**
+ * Cuts an open writer back to @at bytes (at most its size), durably: the
+ * bytes after @at are gone, also after a crash. A resumed upload uses it to
+ * drop bytes that reached the disk but were never acknowledged.
+ */
+SD_MUST_CHECK sd_status sd_blob_writer_truncate(sd_blob_writer *w, uint64_t at,
+                                                struct sd_err *err);
+
 #endif

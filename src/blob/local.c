@@ -577,3 +577,40 @@ sd_status sd_blob_delete(sd_blob *b, const char *name, struct sd_err *err)
     (void)unlink(path);
     return SD_OK;
 }
+
+sd_status sd_blob_writer_truncate(sd_blob_writer *w, uint64_t at, struct sd_err *err)
+{
+    uint64_t size = sd_blob_writer_size(w);
+    if (at == size) {
+        return SD_OK;
+    }
+    if (at > size || w->is_finished) {
+        return sd_err_set(err, SD_E_IO, NULL,
+                          "blob '%s' holds %llu bytes, fewer than the %llu expected", w->name,
+                          (unsigned long long)size, (unsigned long long)at);
+    }
+    uint64_t keep_full = at / SD_SEAL_CHUNK;
+    size_t rem = (size_t)(at % SD_SEAL_CHUNK);
+    if (keep_full < w->n_full) {
+        /* The cut falls in a sealed record: its head becomes the new tail. */
+        if (rem > 0) {
+            off_t off = (off_t)(SD_SEAL_HEADER_BYTES + keep_full * SD_SEAL_RECORD);
+            if (read_all(w->fd, w->record, SD_SEAL_RECORD, off) != SD_OK) {
+                return io_fail(err, "read", w->name);
+            }
+            sd_status st = sd_seal_open_chunk(&w->key, w->header, keep_full, get64(w->record),
+                                              false, w->record + 8, SD_SEAL_SEALED_CHUNK, w->tail,
+                                              err);
+            if (st != SD_OK) {
+                return st;
+            }
+        }
+        if (ftruncate(w->fd, (off_t)(SD_SEAL_HEADER_BYTES + keep_full * SD_SEAL_RECORD)) != 0) {
+            return io_fail(err, "truncate", w->name);
+        }
+        w->n_full = keep_full;
+    }
+    w->tail_len = rem;
+    /* Durable at once: a crash now must not bring the cut bytes back. */
+    return sd_blob_sync(w, err);
+}

@@ -13,6 +13,7 @@
 
 #include "base/err.h"
 #include "config/config.h"
+#include "blob/blob.h"
 #include "store/store.h"
 
 int sd_cmd_serve(int argc, char **argv, char **envp);
@@ -41,7 +42,16 @@ SD_MUST_CHECK sd_status sd_cmd_master_key(const struct sd_config *cfg, struct sd
 struct sd_pool;
 /** Starts cfg->workers job workers on @store with the built-in job kinds. */
 SD_MUST_CHECK sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store,
-                                             struct sd_pool **out, struct sd_err *err);
+                                             sd_blob *blob, struct sd_pool **out,
+                                             struct sd_err *err);
+/** sd_pool_wake for struct sd_app's wake hook. */
+void sd_cmd_wake(void *pool);
+/** Opens the blob store in DATA/blobs with @master. */
+SD_MUST_CHECK sd_status sd_cmd_open_blob(const struct sd_config *cfg,
+                                         const struct sd_seal_key *master, sd_blob **out,
+                                         struct sd_err *err);
+/** The key that signs media URLs, derived from @master. */
+void sd_cmd_url_key(const struct sd_seal_key *master, unsigned char out[32]);
 
 /**
  * Loads the settings of @cmd, a command that takes options only, and sets the

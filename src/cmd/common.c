@@ -11,8 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "base/log.h"
 #include "base/enc.h"
+#include "blob/blob.h"
 #include "blob/seal.h"
 #include "jobs/pool.h"
 #include "base/banned.h"
@@ -78,12 +81,15 @@ sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns, sd_stor
     return SD_OK;
 }
 
-sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store, struct sd_pool **out,
-                               struct sd_err *err)
+sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store, sd_blob *blob,
+                               struct sd_pool **out, struct sd_err *err)
 {
     size_t n_kinds = 0;
     const struct sd_job_kind *kinds = sd_job_kinds(&n_kinds);
+    static struct sd_job_env env;
+    env = (struct sd_job_env){.cfg = cfg, .blob = blob};
     struct sd_pool_opts opts = {.store = store,
+                                .env = &env,
                                 .kinds = kinds,
                                 .n_kinds = n_kinds,
                                 .n_workers = sd_config_workers(cfg),
@@ -144,6 +150,32 @@ int sd_cmd_signals_wait(void)
     while (sigwait(&set, &sig) != 0) {
     }
     return sig;
+}
+
+void sd_cmd_wake(void *pool)
+{
+    sd_pool_wake(pool);
+}
+
+sd_status sd_cmd_open_blob(const struct sd_config *cfg, const struct sd_seal_key *master,
+                           sd_blob **out, struct sd_err *err)
+{
+    char dir[4096];
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/blobs", cfg->data_dir) >= sizeof(dir)) {
+        return sd_err_set(err, SD_E_INVALID, "data", "the data folder's path is too long");
+    }
+    return sd_blob_open(dir, master, out, err);
+}
+
+void sd_cmd_url_key(const struct sd_seal_key *master, unsigned char out[32])
+{
+    /* A key of its own for URL signatures, so that no signature can ever
+     * be used against the master key. */
+    crypto_auth_hmacsha256_state st;
+    static const char label[] = "showdesk media url signing v1";
+    crypto_auth_hmacsha256_init(&st, master->k, sizeof(master->k));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, sizeof(label) - 1);
+    crypto_auth_hmacsha256_final(&st, out);
 }
 
 sd_status sd_cmd_master_key(const struct sd_config *cfg, struct sd_seal_key *out,

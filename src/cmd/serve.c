@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "api/api.h"
 #include "base/log.h"
 #include "cmd/cmd.h"
@@ -61,7 +63,12 @@ static int run(const struct sd_config *cfg)
         sd_store_close(store);
         return sd_cmd_fail("serve", &err);
     }
-    sd_seal_key_wipe(&master);
+    sd_blob *blob = NULL;
+    if (sd_cmd_open_blob(cfg, &master, &blob, &err) != SD_OK) {
+        sd_seal_key_wipe(&master);
+        sd_store_close(store);
+        return sd_cmd_fail("serve", &err);
+    }
 
     size_t n_routes = 0;
     const struct sd_route *routes = sd_api_routes(&n_routes);
@@ -73,10 +80,17 @@ static int run(const struct sd_config *cfg)
         .metrics = sd_metrics_new(routes, n_routes),
         .rate = sd_rate_new(),
         .is_https = strncmp(cfg->public_url, "https://", 8) == 0,
+        .blob = blob,
     };
-    if (!cfg->no_workers && sd_cmd_start_workers(cfg, store, &pool, &err) != SD_OK) {
-        rc = sd_cmd_fail("serve", &err);
-        goto out;
+    sd_cmd_url_key(&master, app.url_key);
+    sd_seal_key_wipe(&master);
+    if (!cfg->no_workers) {
+        if (sd_cmd_start_workers(cfg, store, blob, &pool, &err) != SD_OK) {
+            rc = sd_cmd_fail("serve", &err);
+            goto out;
+        }
+        app.wake = sd_cmd_wake;
+        app.wake_cls = pool;
     }
     if (sd_http_start(&app, &srv, &port, &err) != SD_OK) {
         rc = sd_cmd_fail("serve", &err);
@@ -103,6 +117,8 @@ out:
     sd_metrics_free(app.metrics);
     sd_rate_free(app.rate);
     sd_store_close(store);
+    sd_blob_close(blob);
+    sodium_memzero(app.url_key, sizeof(app.url_key));
     return rc;
 }
 

@@ -35,8 +35,18 @@ int sd_cmd_worker(int argc, char **argv, char **envp)
         sd_cmd_open_store(&cfg, (size_t)sd_config_workers(&cfg) + 1, &store, &err) != SD_OK) {
         return sd_cmd_fail("worker", &err);
     }
-    if (sd_cmd_start_workers(&cfg, store, &pool, &err) != SD_OK) {
+    struct sd_seal_key master;
+    sd_blob *blob = NULL;
+    if (sd_cmd_master_key(&cfg, &master, &err) != SD_OK ||
+        sd_cmd_open_blob(&cfg, &master, &blob, &err) != SD_OK) {
+        sd_seal_key_wipe(&master);
         sd_store_close(store);
+        return sd_cmd_fail("worker", &err);
+    }
+    sd_seal_key_wipe(&master);
+    if (sd_cmd_start_workers(&cfg, store, blob, &pool, &err) != SD_OK) {
+        sd_store_close(store);
+        sd_blob_close(blob);
         return sd_cmd_fail("worker", &err);
     }
     (void)printf("showdesk: %d workers running\n", sd_config_workers(&cfg));
@@ -47,6 +57,7 @@ int sd_cmd_worker(int argc, char **argv, char **envp)
     sd_log(SD_LOG_INFO, "worker.stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
     sd_pool_stop(pool);
     sd_store_close(store);
+    sd_blob_close(blob);
     sd_log(SD_LOG_INFO, "worker.stopped", NULL);
     return 0;
 }

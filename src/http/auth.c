@@ -2,6 +2,7 @@
 /* Authentication and access; see auth.h. */
 #include "http/auth.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -222,18 +223,37 @@ bool sd_auth_authorize(struct sd_req *req, struct sd_resp *resp)
 
 void sd_auth_preflight(struct sd_req *req, struct sd_resp *resp)
 {
+    static const char *const methods[] = {"GET", "POST", "PATCH", "DELETE"};
     const char *origin = sd_req_header(req, "Origin");
-    struct sd_router_match m;
-    enum sd_router_result rr =
-        sd_router_match(req->app->routes, req->app->n_routes, "POST", req->path, req->arena, &m);
     resp->status = 204;
     resp->content_type = NULL;
+    if (origin == NULL) {
+        return;
+    }
+    /* The methods the widget may use at this path. */
+    char *allow = sd_arena_alloc(req->arena, 64);
+    size_t len = 0;
+    allow[0] = '\0';
+    for (size_t i = 0; i < SD_ARRAY_LEN(methods); i++) {
+        struct sd_router_match m;
+        if (sd_router_match(req->app->routes, req->app->n_routes, methods[i], req->path,
+                            req->arena, &m) == SD_ROUTER_OK &&
+            m.route->access == SD_ACCESS_WIDGET) {
+            len += (size_t)snprintf(allow + len, 64 - len, "%s%s", len ? ", " : "", methods[i]);
+            if (strcmp(methods[i], "GET") == 0) {
+                len += (size_t)snprintf(allow + len, 64 - len, ", HEAD");
+            }
+        }
+    }
     /* The preflight carries no credentials, so it cannot know the workspace;
      * the real request is checked against the workspace's allowed origins. */
-    if (origin != NULL && rr == SD_ROUTER_OK && m.route->access == SD_ACCESS_WIDGET) {
+    if (len > 0) {
         sd_resp_header(resp, "Access-Control-Allow-Origin", sd_arena_strdup(req->arena, origin));
-        sd_resp_header(resp, "Access-Control-Allow-Methods", "POST");
-        sd_resp_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        sd_resp_header(resp, "Access-Control-Allow-Methods", allow);
+        sd_resp_header(resp, "Access-Control-Allow-Headers",
+                       "Authorization, Content-Type, Tus-Resumable, Upload-Length, "
+                       "Upload-Metadata, Upload-Offset, Upload-Checksum, Upload-Defer-Length, "
+                       "X-Request-Id");
         sd_resp_header(resp, "Access-Control-Max-Age", "600");
         sd_resp_header(resp, "Vary", "Origin");
     }

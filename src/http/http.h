@@ -31,6 +31,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/str.h"
+#include "blob/blob.h"
 #include "config/config.h"
 #include "store/store.h"
 
@@ -38,6 +39,23 @@ struct sd_req;
 struct sd_resp;
 
 typedef void (*sd_handler_fn)(struct sd_req *req, struct sd_resp *resp);
+
+/*
+ * Streaming bodies. A route with a stream function gets its body in pieces
+ * instead of a buffer, with no max_body limit (the handler sets its own):
+ *   BEGIN  once the headers are in and the caller is authorised; a status set
+ *          in @resp answers at once and the body is not read;
+ *   DATA   for each piece, @data and @len; a status set in @resp stops the
+ *          DATA calls, the rest of the body is read and dropped;
+ *   END    when the body is complete: fill @resp (it may already hold the
+ *          status set during DATA);
+ *   ABORT  the connection closed before the end; nothing can be sent.
+ * After a BEGIN that set no status, exactly one END or ABORT follows, so the
+ * handler can release what it holds in req->user there.
+ */
+enum sd_stream_event { SD_STREAM_BEGIN, SD_STREAM_DATA, SD_STREAM_END, SD_STREAM_ABORT };
+typedef void (*sd_stream_fn)(struct sd_req *req, struct sd_resp *resp, enum sd_stream_event ev,
+                             const char *data, size_t len);
 
 /* Who may call a route. */
 enum sd_route_access {
@@ -56,6 +74,7 @@ struct sd_route {
     enum sd_route_access access;
     unsigned flags;
     sd_handler_fn fn;
+    sd_stream_fn stream; /* nullable: the body is buffered and fn runs at its end */
 };
 
 #define SD_ROUTE_MAX_PARAMS 4
@@ -83,6 +102,10 @@ struct sd_app {
     const struct sd_route *routes;
     size_t n_routes;
     bool is_https; /* public_url is https: cookies get Secure */
+    sd_blob *blob; /* media objects */
+    unsigned char url_key[32];    /* signs media URLs */
+    void (*wake)(void *wake_cls); /* nullable: a job was enqueued */
+    void *wake_cls;
 };
 
 struct sd_header {
@@ -105,13 +128,28 @@ struct sd_req {
     struct sd_auth auth;
     sd_db *db;  /* nullable until sd_req_db */
     void *conn; /* the server's connection object; server.c only */
+    void *user; /* a streaming handler's state between its calls */
 };
+
+/*
+ * Reads up to @max bytes of a streamed response body at @pos into @buf;
+ * returns the count (> 0), or -1 on an error, which cuts the connection.
+ */
+typedef long (*sd_body_read_fn)(void *cls, uint64_t pos, char *buf, size_t max);
 
 struct sd_resp {
     int status;
     const char *content_type;
     struct sd_buf body;
-    struct sd_header headers[12];
+    /* Instead of @body: a file range (sent with sendfile) or a reader. */
+    int file_fd; /* owned when has_file */
+    bool has_file;
+    uint64_t file_off;
+    uint64_t stream_len;
+    sd_body_read_fn reader;
+    void *reader_cls;
+    void (*reader_free)(void *cls);
+    struct sd_header headers[16];
     size_t n_headers;
 };
 
@@ -138,6 +176,13 @@ void sd_resp_error(struct sd_resp *resp, const struct sd_err *err);
 /** Shorthand: sd_err_set then sd_resp_error. */
 void sd_resp_fail(struct sd_resp *resp, sd_status code, const char *field, const char *fmt, ...)
     SD_PRINTF(4, 5);
+/** The body is @len bytes of @fd from @off, sent with sendfile; takes @fd. */
+void sd_resp_file(struct sd_resp *resp, int status, int fd, uint64_t off, uint64_t len);
+/** The body is @len bytes from @fn; @free_fn(@cls) runs when it is done or cut. */
+void sd_resp_reader(struct sd_resp *resp, int status, uint64_t len, sd_body_read_fn fn, void *cls,
+                    void (*free_fn)(void *cls));
+/** Frees the body and closes a file or reader it holds (the server calls it). */
+void sd_resp_release(struct sd_resp *resp);
 /** Plain text with @status. */
 void sd_resp_text(struct sd_resp *resp, int status, const char *content_type, const char *text);
 /** The HTTP status for an error code (400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503). */

@@ -10,9 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/banned.h"
+
+static void drop_stream(struct sd_resp *resp)
+{
+    if (resp->has_file) {
+        (void)close(resp->file_fd);
+        resp->has_file = false;
+    }
+    if (resp->reader_free != NULL) {
+        resp->reader_free(resp->reader_cls);
+    }
+    resp->reader = NULL;
+    resp->reader_free = NULL;
+    resp->reader_cls = NULL;
+}
 
 int sd_http_status_for(sd_status code)
 {
@@ -59,6 +74,7 @@ void sd_resp_header(struct sd_resp *resp, const char *name, const char *value)
 
 void sd_resp_json(struct sd_resp *resp, int status, json_t *json)
 {
+    drop_stream(resp);
     resp->status = status;
     resp->content_type = "application/json";
     sd_buf_reset(&resp->body);
@@ -113,8 +129,38 @@ void sd_resp_fail(struct sd_resp *resp, sd_status code, const char *field, const
     sd_resp_error(resp, &err);
 }
 
+void sd_resp_file(struct sd_resp *resp, int status, int fd, uint64_t off, uint64_t len)
+{
+    drop_stream(resp);
+    sd_buf_reset(&resp->body);
+    resp->status = status;
+    resp->file_fd = fd;
+    resp->has_file = true;
+    resp->file_off = off;
+    resp->stream_len = len;
+}
+
+void sd_resp_reader(struct sd_resp *resp, int status, uint64_t len, sd_body_read_fn fn, void *cls,
+                    void (*free_fn)(void *cls))
+{
+    drop_stream(resp);
+    sd_buf_reset(&resp->body);
+    resp->status = status;
+    resp->reader = fn;
+    resp->reader_cls = cls;
+    resp->reader_free = free_fn;
+    resp->stream_len = len;
+}
+
+void sd_resp_release(struct sd_resp *resp)
+{
+    drop_stream(resp);
+    sd_buf_release(&resp->body);
+}
+
 void sd_resp_text(struct sd_resp *resp, int status, const char *content_type, const char *text)
 {
+    drop_stream(resp);
     resp->status = status;
     resp->content_type = content_type;
     sd_buf_reset(&resp->body);

@@ -59,6 +59,11 @@ struct ctx {
     uint64_t start_ns;
     bool is_queued;
     bool is_too_large; /* the body passed max_body; the rest is dropped */
+    bool is_stream;    /* the route streams its body; BEGIN went through */
+    bool is_stopped;   /* the streaming handler set a status: drop the rest */
+    bool is_ended;     /* END or ABORT was sent */
+    enum sd_router_result rr;
+    struct sd_router_match m;
     struct sd_http_server *srv;
 };
 
@@ -121,14 +126,43 @@ sd_status sd_req_db(struct sd_req *req, sd_db **out, struct sd_err *err)
     return SD_OK;
 }
 
-static enum MHD_Result queue(struct MHD_Connection *conn, struct ctx *c)
+static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct sd_resp *resp = &c->resp;
+    struct sd_resp *resp = cls;
+    long n = resp->reader(resp->reader_cls, pos, buf, max);
+    return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static struct MHD_Response *make_response(struct sd_resp *resp)
+{
+    if (resp->has_file) {
+        struct MHD_Response *r =
+            MHD_create_response_from_fd_at_offset64(resp->stream_len, resp->file_fd, resp->file_off);
+        if (r != NULL) {
+            resp->has_file = false; /* MHD closes the fd */
+        }
+        return r;
+    }
+    if (resp->reader != NULL) {
+        /* The reader stays with the request's sd_resp, released when the
+         * request completes, after MHD stopped calling it. */
+        return MHD_create_response_from_callback(resp->stream_len, 256u << 10, read_body, resp,
+                                                 NULL);
+    }
     size_t len = 0;
     char *body = sd_buf_detach(&resp->body, &len);
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL) {
         free(body);
+    }
+    return r;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct ctx *c)
+{
+    struct sd_resp *resp = &c->resp;
+    struct MHD_Response *r = make_response(resp);
+    if (r == NULL) {
         return MHD_NO;
     }
     if (resp->content_type != NULL) {
@@ -191,22 +225,51 @@ static bool is_json_type(const char *ct)
     return next == '\0' || next == ';' || next == ' ';
 }
 
+/* Matches the route once the headers are in; dispatch and streaming use it. */
+static void route(struct ctx *c)
+{
+    struct sd_req *req = &c->req;
+    struct sd_app *app = req->app;
+    /* HEAD is GET without the body, which libmicrohttpd leaves out itself. */
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    c->rr = sd_router_match(app->routes, app->n_routes, method, req->path, req->arena, &c->m);
+    if (c->rr == SD_ROUTER_OK) {
+        req->route = c->m.route;
+        req->n_params = c->m.n_params;
+        for (size_t i = 0; i < c->m.n_params; i++) {
+            req->param_names[i] = c->m.names[i];
+            req->param_values[i] = c->m.values[i];
+        }
+    }
+}
+
+/* Tells a streaming handler @ev; false when it set a status. */
+static bool stream_event(struct ctx *c, enum sd_stream_event ev, const char *data, size_t len)
+{
+    if (ev == SD_STREAM_END || ev == SD_STREAM_ABORT) {
+        c->is_ended = true;
+    }
+    c->req.route->stream(&c->req, &c->resp, ev, data, len);
+    return c->resp.status == 0;
+}
+
 /* Routes, authenticates and runs the handler; fills c->resp. */
 static void dispatch(struct ctx *c)
 {
     struct sd_req *req = &c->req;
     struct sd_resp *resp = &c->resp;
-    struct sd_app *app = req->app;
 
-    if (strcmp(req->method, "OPTIONS") == 0) {
+    if (c->is_stream) { /* authorised at BEGIN */
+        (void)stream_event(c, SD_STREAM_END, NULL, 0);
+        return;
+    }
+    struct sd_router_match m = c->m;
+    enum sd_router_result rr = c->rr;
+    /* OPTIONS without a route of its own is a CORS preflight. */
+    if (strcmp(req->method, "OPTIONS") == 0 && rr != SD_ROUTER_OK) {
         sd_auth_preflight(req, resp);
         return;
     }
-    struct sd_router_match m;
-    /* HEAD is GET without the body, which libmicrohttpd leaves out itself. */
-    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
-    enum sd_router_result rr =
-        sd_router_match(app->routes, app->n_routes, method, req->path, req->arena, &m);
     if (rr == SD_ROUTER_NOT_FOUND) {
         sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "no such endpoint: %s %s", req->method, req->path);
         return;
@@ -217,12 +280,6 @@ static void dispatch(struct ctx *c)
         resp->status = 405;
         sd_resp_header(resp, "Allow", sd_arena_strdup(req->arena, m.allow));
         return;
-    }
-    req->route = m.route;
-    req->n_params = m.n_params;
-    for (size_t i = 0; i < m.n_params; i++) {
-        req->param_names[i] = m.names[i];
-        req->param_values[i] = m.values[i];
     }
     if (!sd_auth_authorize(req, resp)) {
         return;
@@ -287,6 +344,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             sd_resp_header(&c->resp, MHD_HTTP_HEADER_CONNECTION, "close");
             return queue(conn, c);
         }
+        route(c);
+        if (c->rr == SD_ROUTER_OK && c->m.route->stream != NULL) {
+            /* A streaming route is authorised before its body is read, and
+             * sets its own size limits. */
+            if (!sd_auth_authorize(&c->req, &c->resp) || !stream_event(c, SD_STREAM_BEGIN, NULL, 0)) {
+                c->is_ended = true;
+                sd_resp_header(&c->resp, MHD_HTTP_HEADER_CONNECTION, "close");
+                return queue(conn, c);
+            }
+            c->is_stream = true;
+            return MHD_YES;
+        }
         const char *cl = sd_req_header(&c->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL) {
             char *end = NULL;
@@ -302,6 +371,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     }
     if (c->is_queued) {
         *upload_data_size = 0; /* discard what follows an early answer */
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0 && c->is_stream) {
+        if (!c->is_stopped && !stream_event(c, SD_STREAM_DATA, upload_data, *upload_data_size)) {
+            c->is_stopped = true;
+        }
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -336,6 +412,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     }
     *req_cls = NULL;
+    if (c->is_stream && !c->is_ended) {
+        c->is_ended = true;
+        c->req.route->stream(&c->req, &c->resp, SD_STREAM_ABORT, NULL, 0);
+    }
     uint64_t dur = sd_clock_mono_ns() - c->start_ns;
     int status = c->is_queued ? c->resp.status : 0;
     if (srv->app->metrics != NULL) {
@@ -352,7 +432,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         sd_store_put(srv->app->store, c->req.db);
     }
     sd_buf_release(&c->req.body);
-    sd_buf_release(&c->resp.body);
+    sd_resp_release(&c->resp);
     sd_arena_free(c->req.arena);
     free(c);
     atomic_fetch_sub(&srv->n_open, 1);

@@ -204,7 +204,8 @@ static bool run_one(sd_pool *p, struct worker *w)
         (void)ignored;
     }
     struct sd_job_ctx ctx = {
-        .job = &job, .arena = a, .db = db, .owner = w->owner, .lease_ms = lease_ms};
+        .job = &job, .arena = a, .db = db, .owner = w->owner, .lease_ms = lease_ms,
+        .env = p->opts.env};
     struct sd_err jerr = SD_ERR_INIT;
     sd_status outcome = kind->run(&ctx, &jerr);
     settle(p, w, db, &job, kind, outcome, &jerr);

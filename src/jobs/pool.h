@@ -30,10 +30,18 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "blob/blob.h"
+#include "config/config.h"
 #include "jobs/backoff.h"
 #include "store/store.h"
 
 struct sd_job_ctx;
+
+/* What job handlers share: settings and the blob store; borrowed. */
+struct sd_job_env {
+    const struct sd_config *cfg;
+    sd_blob *blob;
+};
 
 struct sd_job_kind {
     const char *name;
@@ -50,6 +58,7 @@ struct sd_job_ctx {
     sd_db *db;                /* the worker's connection for this job */
     const char *owner;
     int64_t lease_ms;
+    const struct sd_job_env *env; /* nullable in tests of the pool alone */
 };
 
 /**
@@ -72,6 +81,7 @@ typedef struct sd_pool sd_pool;
 
 struct sd_pool_opts {
     sd_store *store;
+    const struct sd_job_env *env; /* nullable; borrowed, outlives the pool */
     const struct sd_job_kind *kinds; /* borrowed; must outlive the pool */
     size_t n_kinds;
     int n_workers;   /* 1..64 */

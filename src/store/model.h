@@ -131,4 +131,27 @@ struct sd_job {
     int64_t finished_at;
 };
 
+/* A media file: an upload in progress, then its processing, then the result. */
+struct sd_media {
+    const char *id; /* "md_" + 26 random base32: the upload URL's capability */
+    const char *workspace_id;
+    int64_t created_at;
+    const char *creator_type; /* agent, key */
+    const char *creator_id;   /* nullable */
+    const char *filename;     /* nullable, from Upload-Metadata */
+    const char *content_type; /* nullable, from Upload-Metadata */
+    const char *metadata;     /* the Upload-Metadata header as sent, "" when none */
+    int64_t upload_length;
+    int64_t upload_offset; /* durable bytes */
+    const char *state;     /* uploading, uploaded, processing, ready, failed */
+    int64_t progress;      /* 0..100 of the processing */
+    const char *failure;   /* nullable: why it failed, for a person */
+    const char *message_id; /* nullable: the message it is attached to */
+    const char *info;       /* JSON: container, codecs, size of the result */
+    int64_t duration_ms;    /* 0 until probed */
+    int64_t size_bytes;     /* 0 until transcoded: bytes of the playable file */
+    int64_t expires_at;     /* 0 once complete: an incomplete upload's deadline */
+    int64_t updated_at;
+};
+
 #endif

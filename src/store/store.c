@@ -429,6 +429,36 @@ static const struct entity job_ent = {"jobs",
                                       false,
                                       2};
 
+static const struct col media_cols[] = {
+    COL(struct sd_media, id, C_TEXT),
+    COL(struct sd_media, workspace_id, C_TEXT),
+    COL(struct sd_media, created_at, C_INT),
+    COL(struct sd_media, creator_type, C_TEXT),
+    COL(struct sd_media, creator_id, C_TEXT),
+    COL(struct sd_media, filename, C_TEXT),
+    COL(struct sd_media, content_type, C_TEXT),
+    COL(struct sd_media, metadata, C_TEXT),
+    COL(struct sd_media, upload_length, C_INT),
+    COL(struct sd_media, upload_offset, C_INT),
+    COL(struct sd_media, state, C_TEXT),
+    COL(struct sd_media, progress, C_INT),
+    COL(struct sd_media, failure, C_TEXT),
+    COL(struct sd_media, message_id, C_TEXT),
+    COL(struct sd_media, info, C_TEXT),
+    COL(struct sd_media, duration_ms, C_TIME),
+    COL(struct sd_media, size_bytes, C_TIME),
+    COL(struct sd_media, expires_at, C_TIME),
+    COL(struct sd_media, updated_at, C_INT),
+};
+static const struct entity media_ent = {"media",
+                                        "media",
+                                        "this media already exists",
+                                        media_cols,
+                                        SD_ARRAY_LEN(media_cols),
+                                        sizeof(struct sd_media),
+                                        true,
+                                        3};
+
 #define SQL_MAX 2048
 
 static struct sd_db_val get_val(const void *obj, const struct col *c)
@@ -471,10 +501,10 @@ static void set_val(void *obj, const struct col *c, const char *cell)
 
 /* "c1, c2, …" of an entity, built once per entity: the hot path copies it
  * instead of formatting every column name on every query. */
-#define N_ENTITIES 9
+#define N_ENTITIES 10
 static const struct entity *const entities[N_ENTITIES] = {
     &workspace_ent, &agent_ent,   &customer_ent, &key_ent, &session_ent,
-    &ticket_ent,    &message_ent, &activity_ent, &job_ent,
+    &ticket_ent,    &message_ent, &activity_ent, &job_ent, &media_ent,
 };
 static char col_text[N_ENTITIES][512];
 static pthread_once_t col_once = PTHREAD_ONCE_INIT;
@@ -1061,6 +1091,112 @@ sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const char *ws_id, cons
 {
     return ent_page(db, a, &activity_ent, ws_id, "ticket_id = ?", ticket_id, after_id, limit,
                     (void **)out, n_out, err);
+}
+
+/* ---- media -------------------------------------------------------------- */
+
+sd_status sd_store_media_insert(sd_db *db, const struct sd_media *m, struct sd_err *err)
+{
+    return ent_insert(db, &media_ent, m, err);
+}
+
+sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                             struct sd_media *out, struct sd_err *err)
+{
+    if (ws_id != NULL) {
+        return ent_get(db, a, &media_ent, ws_id, id, out, err);
+    }
+    void *rows = NULL;
+    size_t n = 0;
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(id)};
+    sd_status st = ent_select(db, a, &media_ent, "id = ?", p, 1, NULL, 1, &rows, &n, err);
+    if (st != SD_OK) {
+        return st;
+    }
+    if (n == 0) {
+        return not_found(&media_ent, id, err);
+    }
+    memcpy(out, rows, sizeof(*out));
+    return SD_OK;
+}
+
+sd_status sd_store_media_update(sd_db *db, const struct sd_media *m, struct sd_err *err)
+{
+    return ent_update(db, &media_ent, m, err);
+}
+
+sd_status sd_store_media_advance(sd_db *db, const char *ws_id, const char *id, int64_t from,
+                                 int64_t to, int64_t expires_at, int64_t now_ms,
+                                 struct sd_err *err)
+{
+    struct sd_db_val p[] = {SD_DB_I64(to),         SD_DB_I64(expires_at), SD_DB_I64(now_ms),
+                            SD_DB_TEXT_C(id),      SD_DB_TEXT_C(ws_id),   SD_DB_I64(from)};
+    int64_t changed = 0;
+    sd_status st = exec(db,
+                        "UPDATE media SET upload_offset = ?, expires_at = ?, updated_at = ? "
+                        "WHERE id = ? AND workspace_id = ? AND upload_offset = ? "
+                        "AND state = 'uploading'",
+                        p, SD_ARRAY_LEN(p), &changed, err);
+    if (st != SD_OK || changed == 1) {
+        return st;
+    }
+    struct sd_media cur;
+    sd_arena *a = sd_arena_new();
+    st = sd_store_media_get(db, a, ws_id, id, &cur, err);
+    sd_arena_free(a);
+    if (st != SD_OK) {
+        return st;
+    }
+    return sd_err_set(err, SD_E_CONFLICT, "Upload-Offset",
+                      "the upload moved on meanwhile (another request wrote to it)");
+}
+
+sd_status sd_store_media_attach(sd_db *db, const char *ws_id, const char *id,
+                                const char *message_id, int64_t now_ms, struct sd_err *err)
+{
+    struct sd_db_val p[] = {SD_DB_TEXT_C(message_id), SD_DB_I64(now_ms), SD_DB_TEXT_C(id),
+                            SD_DB_TEXT_C(ws_id)};
+    int64_t changed = 0;
+    sd_status st = exec(db,
+                        "UPDATE media SET message_id = ?, updated_at = ? WHERE id = ? AND "
+                        "workspace_id = ? AND message_id IS NULL AND state <> 'uploading'",
+                        p, SD_ARRAY_LEN(p), &changed, err);
+    if (st != SD_OK || changed == 1) {
+        return st;
+    }
+    struct sd_media cur;
+    sd_arena *a = sd_arena_new();
+    st = sd_store_media_get(db, a, ws_id, id, &cur, err);
+    bool uploading = st == SD_OK && strcmp(cur.state, "uploading") == 0;
+    sd_arena_free(a);
+    if (st != SD_OK) {
+        return st;
+    }
+    return sd_err_set(err, SD_E_CONFLICT, "media_ids", "media '%.60s' %s", id,
+                      uploading ? "is still uploading; attach it once the upload is complete"
+                                : "is already attached to a message");
+}
+
+sd_status sd_store_media_of_message(sd_db *db, sd_arena *a, const char *ws_id,
+                                    const char *message_id, struct sd_media **out, size_t *n_out,
+                                    struct sd_err *err)
+{
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(ws_id), SD_DB_TEXT_C(message_id)};
+    return ent_select(db, a, &media_ent, "workspace_id = ? AND message_id = ?", p, 2, "id", 20,
+                      (void **)out, n_out, err);
+}
+
+sd_status sd_store_media_expired(sd_db *db, sd_arena *a, int64_t now_ms, size_t limit,
+                                 struct sd_media **out, size_t *n_out, struct sd_err *err)
+{
+    struct sd_db_val p[1] = {SD_DB_I64(now_ms)};
+    return ent_select(db, a, &media_ent, "state = 'uploading' AND expires_at < ?", p, 1,
+                      "expires_at", limit, (void **)out, n_out, err);
+}
+
+sd_status sd_store_media_delete(sd_db *db, const char *ws_id, const char *id, struct sd_err *err)
+{
+    return ent_delete(db, &media_ent, ws_id, id, err);
 }
 
 /* ---- jobs ----------------------------------------------------------------- */

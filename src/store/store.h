@@ -239,6 +239,40 @@ SD_MUST_CHECK sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const cha
                                                size_t limit, struct sd_activity **out,
                                                size_t *n_out, struct sd_err *err);
 
+/* ---- media -------------------------------------------------------------- */
+
+SD_MUST_CHECK sd_status sd_store_media_insert(sd_db *db, const struct sd_media *m,
+                                              struct sd_err *err);
+/** The media @id of workspace @ws_id, or of any workspace when @ws_id is NULL. */
+SD_MUST_CHECK sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                           const char *id, struct sd_media *out,
+                                           struct sd_err *err);
+/** Writes every column after created_at; SD_E_NOT_FOUND when gone. */
+SD_MUST_CHECK sd_status sd_store_media_update(sd_db *db, const struct sd_media *m,
+                                              struct sd_err *err);
+/**
+ * Moves an upload's offset from @from to @to (and its deadline), only if it
+ * is still uploading at @from: SD_E_CONFLICT when another request moved it,
+ * SD_E_NOT_FOUND when it is gone.
+ */
+SD_MUST_CHECK sd_status sd_store_media_advance(sd_db *db, const char *ws_id, const char *id,
+                                               int64_t from, int64_t to, int64_t expires_at,
+                                               int64_t now_ms, struct sd_err *err);
+/** Attaches complete media to a message; SD_E_CONFLICT when attached or incomplete. */
+SD_MUST_CHECK sd_status sd_store_media_attach(sd_db *db, const char *ws_id, const char *id,
+                                              const char *message_id, int64_t now_ms,
+                                              struct sd_err *err);
+/** The media attached to message @message_id, oldest first. */
+SD_MUST_CHECK sd_status sd_store_media_of_message(sd_db *db, sd_arena *a, const char *ws_id,
+                                                  const char *message_id, struct sd_media **out,
+                                                  size_t *n_out, struct sd_err *err);
+/** Uploads still incomplete at @now_ms past their deadline, at most @limit. */
+SD_MUST_CHECK sd_status sd_store_media_expired(sd_db *db, sd_arena *a, int64_t now_ms,
+                                               size_t limit, struct sd_media **out, size_t *n_out,
+                                               struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_media_delete(sd_db *db, const char *ws_id, const char *id,
+                                              struct sd_err *err);
+
 /* ---- jobs -------------------------------------------------------------- */
 
 /**

@@ -163,7 +163,7 @@ describe('command line', () => {
     const data = ['--data', join(dir, 'demo')];
     const m = run(['migrate', ...data]);
     assert.equal(m.code, 0, m.err);
-    assert.match(m.out, /schema version 2/);
+    assert.match(m.out, /schema version 3/);
     const first = run(['demo', ...data]);
     assert.equal(first.code, 0, first.err);
     assert.match(first.out, /created with sample tickets/);

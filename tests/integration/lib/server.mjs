@@ -256,9 +256,12 @@ export async function snapshot(srv, key) {
  */
 export function routes() {
   const src = readFileSync(join(ROOT, 'src/api/routes.c'), 'utf8');
-  const re = /\{\s*"([A-Z]+)",\s*"([^"]+)",\s*"([^"]+)",\s*(\w+),\s*(\w+),\s*(\w+)\s*\}/g;
+  // R(method, path, name, access, flags, fn): a route with a buffered body;
+  // S(method, path, name, access, fn): one that streams its body.
+  const re = /\b([RS])\(\s*"([A-Z]+)",\s*"([^"]+)",\s*"([^"]+)",\s*(\w+),\s*(\w+)(?:,\s*(\w+))?\s*\)/g;
   const list = [...src.matchAll(re)].map((m) => ({
-    method: m[1], path: m[2], name: m[3], access: m[4], isJson: m[5] === 'JSON', fn: m[6],
+    method: m[2], path: m[3], name: m[4], access: m[5],
+    isJson: m[1] === 'R' && m[6] === 'JSON', fn: m[1] === 'R' ? m[7] : m[6], isStream: m[1] === 'S',
   }));
   assert.ok(list.length >= 25, `only ${list.length} routes parsed from src/api/routes.c`);
   return list;

@@ -19,8 +19,8 @@ static void test_metrics(void **state)
 {
     (void)state;
     static const struct sd_route routes[] = {
-        {"GET", "/a", "a.get", SD_ACCESS_PUBLIC, 0, h},
-        {"GET", "/b", "b.get", SD_ACCESS_PUBLIC, 0, h},
+        {"GET", "/a", "a.get", SD_ACCESS_PUBLIC, 0, h, NULL},
+        {"GET", "/b", "b.get", SD_ACCESS_PUBLIC, 0, h, NULL},
     };
     sd_metrics *m = sd_metrics_new(routes, 2);
     sd_metrics_observe(m, &routes[0], 200, 300000);         /* 0.3 ms */

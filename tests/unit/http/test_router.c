@@ -16,12 +16,12 @@ static void h(struct sd_req *req, struct sd_resp *resp)
 }
 
 static const struct sd_route routes[] = {
-    {"GET", "/healthz", "healthz", SD_ACCESS_PUBLIC, 0, h},
-    {"GET", "/api/v1/tickets", "tickets.list", SD_ACCESS_AGENT, 0, h},
-    {"POST", "/api/v1/tickets", "tickets.create", SD_ACCESS_WIDGET, 0, h},
-    {"GET", "/api/v1/tickets/{id}", "tickets.get", SD_ACCESS_AGENT, 0, h},
-    {"PATCH", "/api/v1/tickets/{id}", "tickets.update", SD_ACCESS_AGENT, 0, h},
-    {"GET", "/api/v1/tickets/{id}/messages/{mid}", "messages.get", SD_ACCESS_AGENT, 0, h},
+    {"GET", "/healthz", "healthz", SD_ACCESS_PUBLIC, 0, h, NULL},
+    {"GET", "/api/v1/tickets", "tickets.list", SD_ACCESS_AGENT, 0, h, NULL},
+    {"POST", "/api/v1/tickets", "tickets.create", SD_ACCESS_WIDGET, 0, h, NULL},
+    {"GET", "/api/v1/tickets/{id}", "tickets.get", SD_ACCESS_AGENT, 0, h, NULL},
+    {"PATCH", "/api/v1/tickets/{id}", "tickets.update", SD_ACCESS_AGENT, 0, h, NULL},
+    {"GET", "/api/v1/tickets/{id}/messages/{mid}", "messages.get", SD_ACCESS_AGENT, 0, h, NULL},
 };
 #define N (sizeof(routes) / sizeof(routes[0]))
 
