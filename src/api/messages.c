@@ -8,11 +8,17 @@
  * the author is ("agent" with an optional author_id, "customer" — the
  * ticket's customer — or "system"). Internal notes are for agents only and
  * never reach the customer.
+ *
+ * A message may carry media uploaded before (media_ids): each is attached in
+ * the same transaction, once, and only within the workspace; the thread then
+ * shows each with its processing state and, once ready, its playback URLs.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/rand.h"
 #include "domain/ticket.h"
 #include "domain/validate.h"
@@ -20,11 +26,32 @@
 
 static const char *const authors[] = {"agent", "customer", "system", NULL};
 
+/* A message with its media; a media that cannot be read is left out and logged. */
+static json_t *message_json(struct sd_req *req, sd_db *db, const struct sd_message *m)
+{
+    json_t *o = api_message_json(m);
+    struct sd_media *media = NULL;
+    size_t n = 0;
+    struct sd_err err = SD_ERR_INIT;
+    if (sd_store_media_of_message(db, req->arena, req->auth.workspace_id, m->id, &media, &n,
+                                  &err) != SD_OK) {
+        sd_log(SD_LOG_WARN, "messages.media_failed", "message=%s error=\"%s\"", m->id, err.msg);
+        return o;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        (void)json_array_append_new(list, api_media_json(req, &media[i]));
+    }
+    (void)json_object_set_new(o, "attachments", list);
+    return o;
+}
+
 static const struct sd_json_field create_fields[] = {
     {"text", SD_JSON_STR, .is_required = true, .min = 1, .max = 20000},
     {"internal", SD_JSON_BOOL, .is_required = false},
     {"author", SD_JSON_STR, .one_of = authors},
     {"author_id", SD_JSON_STR, .min = 1, .max = 40},
+    {"media_ids", SD_JSON_STR_ARR, .min = 1, .max = 40, .max_items = 5},
 };
 static const struct sd_json_schema create_schema = SD_JSON_SCHEMA(create_fields);
 
@@ -63,6 +90,12 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
     author = sd_arena_strdup(req->arena, author);
     author_id = sd_arena_strdup(req->arena, author_id);
     char *text = sd_arena_strdup(req->arena, sd_json_str(body, "text"));
+    const char *media_ids[5];
+    size_t n_media = 0;
+    json_t *arr = json_object_get(body, "media_ids");
+    for (size_t i = 0; i < json_array_size(arr) && n_media < 5; i++) {
+        media_ids[n_media++] = sd_arena_strdup(req->arena, json_string_value(json_array_get(arr, i)));
+    }
     json_decref(body);
     if (st != SD_OK) {
         api_fail(resp, &err);
@@ -106,6 +139,23 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
     if (st == SD_OK) {
         st = sd_store_message_insert(db, &m, &err);
     }
+    for (size_t i = 0; st == SD_OK && i < n_media; i++) {
+        char field[40];
+        (void)snprintf(field, sizeof(field), "media_ids[%zu]", i);
+        st = sd_validate_id(field, media_ids[i], "md", &err);
+        if (st == SD_OK) {
+            st = sd_store_media_attach(db, req->auth.workspace_id, media_ids[i], m.id, now, &err);
+        }
+        if (st == SD_E_NOT_FOUND || st == SD_E_INVALID) {
+            st = sd_err_set(&err, SD_E_INVALID, field,
+                            "'%.60s' names no media of this workspace; upload it first",
+                            media_ids[i]);
+        } else if (st == SD_E_CONFLICT) {
+            char msg[sizeof(err.msg)];
+            (void)snprintf(msg, sizeof(msg), "%s", err.msg);
+            st = sd_err_set(&err, SD_E_CONFLICT, field, "%s", msg);
+        }
+    }
     const char *old_status = st == SD_OK ? t.status : NULL;
     if (st == SD_OK) {
         sd_ticket_on_message(&t, author, is_internal, now);
@@ -129,7 +179,7 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
         api_fail(resp, &err);
         return;
     }
-    sd_resp_json(resp, 201, api_message_json(&m));
+    sd_resp_json(resp, 201, message_json(req, db, &m));
 }
 
 /* The ticket must exist in the caller's workspace before its rows are listed,
@@ -160,7 +210,16 @@ void sd_api_messages_list(struct sd_req *req, struct sd_resp *resp)
         api_fail(resp, &err);
         return;
     }
-    api_page_send(req, resp, &pg, rows, n, sizeof(*rows), api_message_row);
+    bool has_more = n > pg.limit;
+    if (has_more) {
+        n = pg.limit;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++) {
+        (void)json_array_append_new(items, message_json(req, pg.db, &rows[i]));
+    }
+    const char *next = has_more ? api_cursor_id(req->arena, rows[n - 1].id) : NULL;
+    sd_resp_json(resp, 200, api_list(items, next));
 }
 
 void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp)

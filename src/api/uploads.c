@@ -249,7 +249,7 @@ static sd_status complete(struct sd_req *req, struct upload *u, struct sd_err *e
         (void)snprintf(key, sizeof(key), "media.process:%s", m.id);
         char payload[SD_ID_MAX + 16];
         (void)snprintf(payload, sizeof(payload), "{\"media_id\":\"%s\"}", m.id);
-        st = sd_job_enqueue(db, "media.process", m.workspace_id, key, payload, 0, NULL, err);
+        st = sd_job_enqueue(db, "media.process", m.workspace_id, key, payload, 3, NULL, err);
     }
     if (st == SD_OK) {
         st = sd_store_commit(db, err);

@@ -90,6 +90,7 @@ sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store, sd_
     env = (struct sd_job_env){.cfg = cfg, .blob = blob};
     struct sd_pool_opts opts = {.store = store,
                                 .env = &env,
+                                .lease_ms = (int64_t)cfg->job_lease_s * 1000,
                                 .kinds = kinds,
                                 .n_kinds = n_kinds,
                                 .n_workers = sd_config_workers(cfg),

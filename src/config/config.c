@@ -60,6 +60,8 @@ static const struct setting settings[] = {
      "key that wraps the keys of stored media, base64url of 32 random bytes; set it by "
      "environment, not flag (default: made once into DATA/master.key)"},
     {"workers", K_INT, F(workers), 0, 64, "0", "job worker threads; 0 = one per CPU core"},
+    {"job_lease", K_INT, F(job_lease_s), 2, 3600, "60",
+     "seconds a worker holds a job between heartbeats; a crashed worker's job is retried after it"},
     {"no_workers", K_BOOL, F(no_workers), 0, 1, "false",
      "serve HTTP only and leave jobs to 'showdesk worker' processes (true/false)"},
     {"log_level", K_LEVEL, F(log_level), 0, 0, "info",

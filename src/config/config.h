@@ -43,6 +43,7 @@ struct sd_config {
     char master_key[64];     /* master_key: base64url of 32 bytes; "" = DATA/master.key */
     int workers;             /* workers: job worker threads; 0 = number of cores */
     bool no_workers;         /* no_workers: serve HTTP only, run no jobs */
+    int job_lease_s;         /* job_lease: a job's lease between heartbeats */
 };
 
 /** Fills @cfg with the built-in defaults. */

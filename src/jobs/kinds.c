@@ -4,7 +4,7 @@
  * attempts, lease, and a period for maintenance jobs. Media, speech and
  * analysis kinds join this table as they are built.
  */
-#include "jobs/pool.h"
+#include "jobs/kinds.h"
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -60,6 +60,7 @@ static const struct sd_job_kind kinds[] = {
      .run = purge_sessions,
      .max_attempts = 3,
      .period_ms = 3600LL * 1000},
+    {.name = "media.process", .run = sd_job_media_process, .max_attempts = 3},
     {.name = "uploads.expire",
      .run = expire_uploads,
      .max_attempts = 3,

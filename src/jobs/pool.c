@@ -177,7 +177,7 @@ static bool run_one(sd_pool *p, struct worker *w)
     sd_arena *a = sd_arena_new();
     struct sd_job job;
     bool got = false;
-    int64_t lease_ms = DEFAULT_LEASE_MS;
+    int64_t lease_ms = p->opts.lease_ms > 0 ? p->opts.lease_ms : DEFAULT_LEASE_MS;
     if (sd_store_job_lease(db, a, w->owner, p->kind_names, p->opts.n_kinds, sd_clock_wall_ms(),
                            lease_ms, &job, &got, &err) != SD_OK ||
         !got) {
@@ -205,7 +205,8 @@ static bool run_one(sd_pool *p, struct worker *w)
     }
     struct sd_job_ctx ctx = {
         .job = &job, .arena = a, .db = db, .owner = w->owner, .lease_ms = lease_ms,
-        .env = p->opts.env};
+        .env = p->opts.env,
+        .max_attempts = kind->max_attempts > 0 ? kind->max_attempts : DEFAULT_ATTEMPTS};
     struct sd_err jerr = SD_ERR_INIT;
     sd_status outcome = kind->run(&ctx, &jerr);
     settle(p, w, db, &job, kind, outcome, &jerr);

@@ -48,7 +48,7 @@ struct sd_job_kind {
     /* Does the work; returns SD_OK, or an error filled into @err. */
     sd_status (*run)(struct sd_job_ctx *ctx, struct sd_err *err);
     int64_t max_attempts; /* 0 = 5 */
-    int64_t lease_ms;     /* 0 = 60 s; heartbeat before half of it passes */
+    int64_t lease_ms;     /* 0 = the pool's; heartbeat before half of it passes */
     int64_t period_ms;    /* > 0: enqueue one job per period */
 };
 
@@ -59,6 +59,7 @@ struct sd_job_ctx {
     const char *owner;
     int64_t lease_ms;
     const struct sd_job_env *env; /* nullable in tests of the pool alone */
+    int64_t max_attempts;         /* the kind's: job->attempts == it on the last try */
 };
 
 /**
@@ -86,6 +87,7 @@ struct sd_pool_opts {
     size_t n_kinds;
     int n_workers;   /* 1..64 */
     int64_t poll_ms; /* how often idle workers look again; 0 = 1000 */
+    int64_t lease_ms; /* of kinds without their own; 0 = 60 s */
     struct sd_backoff backoff;
 };
 
