@@ -44,13 +44,6 @@ json_t *api_media_json(struct sd_req *req, const struct sd_media *m)
     return o;
 }
 
-json_t *api_media_urls(struct sd_req *req, const struct sd_media *m)
-{
-    (void)req;
-    (void)m;
-    return json_null();
-}
-
 void sd_api_media_get(struct sd_req *req, struct sd_resp *resp)
 {
     const char *id;

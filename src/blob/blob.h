@@ -42,6 +42,7 @@ typedef struct sd_blob_writer sd_blob_writer;
 struct sd_blob_info {
     uint64_t size;    /* plaintext bytes, durable ones for incomplete objects */
     bool is_complete; /* finished: readable, no longer appendable */
+    int64_t mtime_s;  /* last change of the data, Unix seconds (HTTP Last-Modified) */
 };
 
 /** Opens the store in @dir (created if missing); @master is copied. */

@@ -466,6 +466,7 @@ sd_status sd_blob_stat(sd_blob *b, const char *name, struct sd_blob_info *out, s
     if (stat(kpath, &kb) != 0 || stat(dpath, &db) != 0) {
         return sd_err_set(err, SD_E_NOT_FOUND, "name", "no blob '%s'", name);
     }
+    out->mtime_s = (int64_t)db.st_mtime;
     if (stat(tpath, &tb) == 0) {
         uint64_t n_full = ((uint64_t)db.st_size - SD_SEAL_HEADER_BYTES) / SD_SEAL_RECORD;
         uint64_t tail = (uint64_t)tb.st_size - TAIL_HEAD_BYTES - SD_SEAL_TAG_BYTES;

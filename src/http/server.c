@@ -170,9 +170,13 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct ctx *c)
     }
     (void)MHD_add_response_header(r, "X-Request-Id", c->req.id);
     (void)MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    bool has_cache = false;
     for (size_t i = 0; i < resp->n_headers; i++) {
         (void)MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+        has_cache = has_cache || strcasecmp(resp->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!has_cache) {
+        (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     }
     if (resp->status == 0) {
         resp->status = 500;
