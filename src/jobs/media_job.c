@@ -195,7 +195,7 @@ static sd_status progress(struct run *r, int pct, bool force, struct sd_err *err
     }
     r->m.progress = pct;
     r->m.updated_at = sd_clock_wall_ms();
-    return sd_store_media_update(r->ctx->db, &r->m, err);
+    return sd_store_media_processed(r->ctx->db, &r->m, err);
 }
 
 /* The transcode's own progress, 0..100, mapped to 10..80 of the whole. */
@@ -218,7 +218,7 @@ static sd_status fail_media(struct run *r, const char *reason, struct sd_err *er
     r->m.failure = reason;
     r->m.updated_at = sd_clock_wall_ms();
     sd_log(SD_LOG_INFO, "media.failed", "media=%s reason=\"%s\"", r->m.id, reason);
-    return sd_store_media_update(r->ctx->db, &r->m, err);
+    return sd_store_media_processed(r->ctx->db, &r->m, err);
 }
 
 static bool is_permanent(sd_status st)
@@ -397,7 +397,7 @@ static sd_status run_steps(struct run *r, struct sd_err *err)
     r->m.failure = NULL;
     r->m.size_bytes = (int64_t)mp4_size;
     r->m.updated_at = sd_clock_wall_ms();
-    st = sd_store_media_update(r->ctx->db, &r->m, err);
+    st = sd_store_media_processed(r->ctx->db, &r->m, err);
     if (st == SD_OK && !r->lim.keep_originals) {
         struct sd_err derr = SD_ERR_INIT;
         if (sd_blob_delete(blob, orig, &derr) != SD_OK && derr.code != SD_E_NOT_FOUND) {

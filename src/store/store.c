@@ -1125,6 +1125,31 @@ sd_status sd_store_media_update(sd_db *db, const struct sd_media *m, struct sd_e
     return ent_update(db, &media_ent, m, err);
 }
 
+sd_status sd_store_media_processed(sd_db *db, const struct sd_media *m, struct sd_err *err)
+{
+    struct sd_db_val p[] = {
+        SD_DB_TEXT_C(m->state),
+        SD_DB_I64(m->progress),
+        m->failure ? SD_DB_TEXT_C(m->failure) : SD_DB_NULLV,
+        SD_DB_TEXT_C(m->info ? m->info : "{}"),
+        m->duration_ms ? SD_DB_I64(m->duration_ms) : SD_DB_NULLV,
+        m->size_bytes ? SD_DB_I64(m->size_bytes) : SD_DB_NULLV,
+        SD_DB_I64(m->updated_at),
+        SD_DB_TEXT_C(m->id),
+        SD_DB_TEXT_C(m->workspace_id),
+    };
+    int64_t changed = 0;
+    sd_status st = exec(db,
+                        "UPDATE media SET state = ?, progress = ?, failure = ?, info = ?, "
+                        "duration_ms = ?, size_bytes = ?, updated_at = ? "
+                        "WHERE id = ? AND workspace_id = ?",
+                        p, SD_ARRAY_LEN(p), &changed, err);
+    if (st == SD_OK && changed == 0) {
+        return not_found(&media_ent, m->id, err);
+    }
+    return st;
+}
+
 sd_status sd_store_media_advance(sd_db *db, const char *ws_id, const char *id, int64_t from,
                                  int64_t to, int64_t expires_at, int64_t now_ms,
                                  struct sd_err *err)

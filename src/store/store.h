@@ -251,6 +251,13 @@ SD_MUST_CHECK sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *w
 SD_MUST_CHECK sd_status sd_store_media_update(sd_db *db, const struct sd_media *m,
                                               struct sd_err *err);
 /**
+ * Writes the processing columns of @m (state, progress, failure, info,
+ * duration_ms, size_bytes, updated_at) and nothing else, so that a job does
+ * not undo what requests change meanwhile (an attachment).
+ */
+SD_MUST_CHECK sd_status sd_store_media_processed(sd_db *db, const struct sd_media *m,
+                                                 struct sd_err *err);
+/**
  * Moves an upload's offset from @from to @to (and its deadline), only if it
  * is still uploading at @from: SD_E_CONFLICT when another request moved it,
  * SD_E_NOT_FOUND when it is gone.
