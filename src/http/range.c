@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* Range requests and validators; see range.h. */
+/* Range requests and validators; see range.h for the rules. */
 #include "http/range.h"
 
 #include <stdio.h>
@@ -17,7 +17,20 @@ static const char *skip_ows(const char *p)
     return p;
 }
 
-/* Digits at *@p into *@out; false without digits or past UINT64_MAX / 10. */
+/* Length of @s without trailing OWS. */
+static size_t trimmed_len(const char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+        n--;
+    }
+    return n;
+}
+
+/*
+ * Digits at *@p into *@out, saturating at UINT64_MAX: a 30-digit position is
+ * still a position, past the end of anything we store. False without digits.
+ */
 static bool digits(const char **p, uint64_t *out)
 {
     const char *s = *p;
@@ -25,16 +38,34 @@ static bool digits(const char **p, uint64_t *out)
     if (*s < '0' || *s > '9') {
         return false;
     }
-    while (*s >= '0' && *s <= '9') {
-        if (v > (UINT64_MAX - 9) / 10) {
-            return false;
-        }
-        v = v * 10 + (uint64_t)(*s - '0');
-        s++;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        uint64_t d = (uint64_t)(*s - '0');
+        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
     }
     *p = s;
     *out = v;
     return true;
+}
+
+struct spec {
+    bool has_first, has_last;
+    uint64_t first, last;
+};
+
+/* One range-spec at *@p: "a-b", "a-" or "-n". False when it is not one. */
+static bool parse_spec(const char **p, struct spec *s)
+{
+    s->has_first = digits(p, &s->first);
+    if (**p != '-') {
+        return false;
+    }
+    (*p)++;
+    s->has_last = digits(p, &s->last);
+    if (!s->has_first && !s->has_last) {
+        return false;
+    }
+    /* 14.1.1: last before first makes the spec, and so the header, invalid. */
+    return !(s->has_first && s->has_last && s->last < s->first);
 }
 
 enum sd_range_result sd_range_parse(const char *header, uint64_t size, struct sd_range *out)
@@ -43,89 +74,112 @@ enum sd_range_result sd_range_parse(const char *header, uint64_t size, struct sd
         return SD_RANGE_NONE;
     }
     const char *p = skip_ows(header);
-    if (strncasecmp(p, "bytes", 5) != 0) {
+    if (strncasecmp(p, "bytes=", 6) != 0) {
         return SD_RANGE_NONE;
     }
-    p = skip_ows(p + 5);
-    if (*p != '=') {
-        return SD_RANGE_NONE;
-    }
-    p = skip_ows(p + 1);
-    uint64_t first = 0, last = 0;
-    bool has_first = digits(&p, &first);
-    if (*p != '-') {
-        return SD_RANGE_NONE;
-    }
-    p++;
-    bool has_last = digits(&p, &last);
-    p = skip_ows(p);
-    if (*p != '\0') {
-        return SD_RANGE_NONE; /* several ranges or garbage: the whole body */
-    }
-    if (!has_first) {
-        if (!has_last) {
+    p += 6;
+    struct spec s = {0};
+    size_t n_specs = 0;
+    for (;;) {
+        p = skip_ows(p);
+        if (*p == ',') { /* an empty list element */
+            p++;
+            continue;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        if (n_specs > 0) {
+            /* Several ranges: we send the whole body rather than
+             * multipart/byteranges. The rest need not even parse. */
             return SD_RANGE_NONE;
         }
-        /* Suffix: the last @last bytes. */
-        if (last == 0 || size == 0) {
+        if (!parse_spec(&p, &s)) {
+            return SD_RANGE_NONE;
+        }
+        n_specs++;
+        p = skip_ows(p);
+        if (*p != ',' && *p != '\0') {
+            return SD_RANGE_NONE;
+        }
+    }
+    if (n_specs == 0) {
+        return SD_RANGE_NONE;
+    }
+    if (!s.has_first) {
+        /* Suffix: the last s.last bytes. */
+        if (s.last == 0) {
             return SD_RANGE_UNSATISFIABLE;
         }
-        uint64_t n = last < size ? last : size;
+        if (size == 0) {
+            return SD_RANGE_NONE; /* satisfiable, but a 206 cannot be empty */
+        }
+        uint64_t n = s.last < size ? s.last : size;
         *out = (struct sd_range){size - n, n};
         return SD_RANGE_OK;
     }
-    if (has_last && last < first) {
-        return SD_RANGE_NONE; /* invalid: ignored */
-    }
-    if (first >= size) {
+    if (s.first >= size) {
         return SD_RANGE_UNSATISFIABLE;
     }
-    if (!has_last || last >= size) {
-        last = size - 1;
-    }
-    *out = (struct sd_range){first, last - first + 1};
+    uint64_t last = !s.has_last || s.last >= size ? size - 1 : s.last;
+    *out = (struct sd_range){s.first, last - s.first + 1};
     return SD_RANGE_OK;
 }
 
 void sd_range_content_range(const struct sd_range *r, uint64_t size, char *buf, size_t n)
 {
+    uint64_t last = r->length > 0 ? r->start + r->length - 1 : r->start;
     (void)snprintf(buf, n, "bytes %llu-%llu/%llu", (unsigned long long)r->start,
-                   (unsigned long long)(r->start + r->length - 1), (unsigned long long)size);
+                   (unsigned long long)last, (unsigned long long)size);
 }
 
-/* The next entity-tag of a list at *@p: its opaque part (quotes included) and weakness. */
-static bool next_tag(const char **p, const char **tag, size_t *len, bool *weak)
+void sd_range_unsatisfied(uint64_t size, char *buf, size_t n)
+{
+    (void)snprintf(buf, n, "bytes */%llu", (unsigned long long)size);
+}
+
+/* The opaque part (quotes included) of entity-tag @tag of @n bytes: drops "W/". */
+static const char *opaque(const char *tag, size_t *n)
+{
+    if (*n >= 2 && tag[0] == 'W' && tag[1] == '/') {
+        *n -= 2;
+        return tag + 2;
+    }
+    return tag;
+}
+
+/*
+ * The next entity-tag of a list at *@p into @tag, @len (all of it, "W/"
+ * included). Returns 1 for a tag, 0 at the end, -1 when the list is malformed.
+ */
+static int next_tag(const char **p, const char **tag, size_t *len)
 {
     const char *s = *p;
     while (*s == ' ' || *s == '\t' || *s == ',') {
         s++;
     }
     if (*s == '\0') {
-        return false;
-    }
-    *weak = false;
-    if (s[0] == 'W' && s[1] == '/') {
-        *weak = true;
-        s += 2;
+        return 0;
     }
     const char *start = s;
-    if (*s == '"') {
-        s++;
-        while (*s != '\0' && *s != '"') {
-            s++;
-        }
-        if (*s == '"') {
-            s++;
-        }
-    } else {
-        while (*s != '\0' && *s != ',' && *s != ' ') {
-            s++;
-        }
+    if (s[0] == 'W' && s[1] == '/') {
+        s += 2;
+    }
+    if (*s != '"') {
+        return -1;
+    }
+    const char *close = strchr(s + 1, '"');
+    if (close == NULL) {
+        return -1;
+    }
+    s = skip_ows(close + 1);
+    if (*s != ',' && *s != '\0') {
+        return -1;
     }
     *tag = start;
-    *len = (size_t)(s - start);
+    *len = (size_t)(close + 1 - start);
     *p = s;
-    return true;
+    return 1;
 }
 
 bool sd_etag_none_match(const char *header, const char *etag)
@@ -137,13 +191,14 @@ bool sd_etag_none_match(const char *header, const char *etag)
     if (p[0] == '*' && skip_ows(p + 1)[0] == '\0') {
         return true;
     }
-    const char *tag;
-    size_t len;
-    bool weak;
     size_t elen = strlen(etag);
-    while (next_tag(&p, &tag, &len, &weak)) {
-        /* Weak comparison: W/ does not matter. */
-        if (len == elen && memcmp(tag, etag, len) == 0) {
+    const char *eop = opaque(etag, &elen);
+    const char *tag = NULL;
+    size_t len = 0;
+    int r;
+    while ((r = next_tag(&p, &tag, &len)) == 1) {
+        const char *op = opaque(tag, &len);
+        if (len == elen && memcmp(op, eop, len) == 0) {
             return true;
         }
     }
@@ -156,32 +211,48 @@ bool sd_if_range_holds(const char *header, const char *etag, int64_t mtime_s)
         return true;
     }
     const char *p = skip_ows(header);
-    if (p[0] == '"' || (p[0] == 'W' && p[1] == '/')) {
-        /* Strong comparison: a weak tag never matches. */
-        return p[0] == '"' && etag != NULL && strcmp(p, etag) == 0;
+    size_t n = trimmed_len(p);
+    if (p[0] == 'W' && p[1] == '/') {
+        return false; /* 13.1.5: a weak validator never holds */
     }
+    if (p[0] == '"') {
+        return etag != NULL && etag[0] == '"' && strlen(etag) == n && memcmp(p, etag, n) == 0;
+    }
+    char date[SD_HTTP_DATE_LEN];
     int64_t t = 0;
-    return sd_http_date_parse(p, &t) && t == mtime_s;
+    if (n != SD_HTTP_DATE_LEN - 1) {
+        return false;
+    }
+    memcpy(date, p, n);
+    date[n] = '\0';
+    return sd_http_date_parse(date, &t) && t == mtime_s;
 }
 
 static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+#define DATE_MIN_S 0LL            /* 1970-01-01T00:00:00Z */
+#define DATE_MAX_S 253402300799LL /* 9999-12-31T23:59:59Z */
+
 void sd_http_date(int64_t unix_s, char out[SD_HTTP_DATE_LEN])
 {
-    time_t t = (time_t)unix_s;
     struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-        (void)snprintf(out, SD_HTTP_DATE_LEN, "Thu, 01 Jan 1970 00:00:00 GMT");
-        return;
+    time_t t = (time_t)(unix_s < DATE_MIN_S || unix_s > DATE_MAX_S ? 0 : unix_s);
+    if (gmtime_r(&t, &tm) == NULL) {
+        t = 0;
+        (void)gmtime_r(&t, &tm);
     }
-    (void)snprintf(out, SD_HTTP_DATE_LEN, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-                   tm.tm_mday % 100, months[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000,
-                   tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+    /* Wide enough for any int the compiler can imagine; the real text is 29. */
+    char tmp[96];
+    (void)snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+                   tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                   tm.tm_sec);
+    (void)snprintf(out, SD_HTTP_DATE_LEN, "%.29s", tmp);
 }
 
-static bool num(const char *s, int n, int *out)
+/* @n decimal digits at @s into *@out. */
+static bool fixed_num(const char *s, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -197,24 +268,22 @@ static bool num(const char *s, int n, int *out)
 bool sd_http_date_parse(const char *s, int64_t *unix_s)
 {
     /* "Sun, 06 Nov 1994 08:49:37 GMT": fixed positions. */
-    if (s == NULL || strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' ||
-        s[11] != ' ' || s[16] != ' ' || s[19] != ':' || s[22] != ':' ||
-        strcmp(s + 25, " GMT") != 0) {
+    if (s == NULL || strlen(s) != SD_HTTP_DATE_LEN - 1) {
         return false;
     }
-    struct tm tm = {0};
     int mon = -1;
     for (int i = 0; i < 12; i++) {
-        if (strncmp(s + 8, months[i], 3) == 0) {
+        if (memcmp(s + 8, months[i], 3) == 0) {
             mon = i;
         }
     }
-    int day, year, h, m, sec;
-    if (mon < 0 || !num(s + 5, 2, &day) || !num(s + 12, 4, &year) || !num(s + 17, 2, &h) ||
-        !num(s + 20, 2, &m) || !num(s + 23, 2, &sec) || day < 1 || day > 31 || h > 23 ||
-        m > 59 || sec > 60 || year < 1970) {
+    int day = 0, year = 0, h = 0, m = 0, sec = 0;
+    if (mon < 0 || !fixed_num(s + 5, 2, &day) || !fixed_num(s + 12, 4, &year) ||
+        !fixed_num(s + 17, 2, &h) || !fixed_num(s + 20, 2, &m) || !fixed_num(s + 23, 2, &sec) ||
+        year < 1970 || day < 1 || day > 31 || h > 23 || m > 59 || sec > 59) {
         return false;
     }
+    struct tm tm = {0};
     tm.tm_mday = day;
     tm.tm_mon = mon;
     tm.tm_year = year - 1900;
@@ -223,6 +292,13 @@ bool sd_http_date_parse(const char *s, int64_t *unix_s)
     tm.tm_sec = sec;
     time_t t = timegm(&tm);
     if (t == (time_t)-1) {
+        return false;
+    }
+    /* Formatting back checks the rest at once: separators, the weekday, the
+     * 31st of a 30-day month (which timegm would carry into the next). */
+    char again[SD_HTTP_DATE_LEN];
+    sd_http_date((int64_t)t, again);
+    if (memcmp(again, s, SD_HTTP_DATE_LEN - 1) != 0) {
         return false;
     }
     *unix_s = (int64_t)t;
