@@ -17,6 +17,7 @@
 #include "base/enc.h"
 #include "blob/blob.h"
 #include "blob/seal.h"
+#include "domain/signed.h"
 #include "jobs/pool.h"
 #include "base/banned.h"
 
@@ -172,11 +173,7 @@ void sd_cmd_url_key(const struct sd_seal_key *master, unsigned char out[32])
 {
     /* A key of its own for URL signatures, so that no signature can ever
      * be used against the master key. */
-    crypto_auth_hmacsha256_state st;
-    static const char label[] = "showdesk media url signing v1";
-    crypto_auth_hmacsha256_init(&st, master->k, sizeof(master->k));
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)label, sizeof(label) - 1);
-    crypto_auth_hmacsha256_final(&st, out);
+    sd_signed_derive_key(master->k, out);
 }
 
 sd_status sd_cmd_master_key(const struct sd_config *cfg, struct sd_seal_key *out,
