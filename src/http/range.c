@@ -195,8 +195,7 @@ bool sd_etag_none_match(const char *header, const char *etag)
     const char *eop = opaque(etag, &elen);
     const char *tag = NULL;
     size_t len = 0;
-    int r;
-    while ((r = next_tag(&p, &tag, &len)) == 1) {
+    while (next_tag(&p, &tag, &len) == 1) {
         const char *op = opaque(tag, &len);
         if (len == elen && memcmp(op, eop, len) == 0) {
             return true;
