@@ -76,11 +76,17 @@ export function admin(srv, ...args) {
 /**
  * Starts a server. @opts.driver is 'sqlite' (default) or 'postgres';
  * @opts.args adds flags. Resolves when it prints its "listening on" line.
+ * To restart on the state of an earlier server (after srv.kill9()), pass
+ * @opts.data (its data folder) and, for PostgreSQL, @opts.db (its database
+ * URL): a server never deletes a folder or drops a database it did not
+ * create. @opts.keepData keeps even its own folder and database at stop().
  */
 export async function startServer(opts = {}) {
-  const data = mkdtempSync(join(tmpdir(), 'showdesk-it-'));
-  const pg = opts.driver === 'postgres' ? freshPgDatabase() : null;
-  const db = pg ? pg.url : null;
+  const ownsData = opts.data === undefined;
+  const data = ownsData ? mkdtempSync(join(tmpdir(), 'showdesk-it-')) : opts.data;
+  const pg = opts.driver === 'postgres' && opts.db === undefined ? freshPgDatabase() : null;
+  const db = pg ? pg.url : (opts.db ?? null);
+  const keep = opts.keepData === true;
   const args = ['serve', '--listen', '127.0.0.1:0', '--data', data, ...(db ? ['--db', db] : []),
     '--log-level', 'warn', ...(opts.args ?? [])];
   const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
@@ -109,6 +115,7 @@ export async function startServer(opts = {}) {
   let stopped = false;
   const srv = {
     base, data, db, proc, exited,
+    port: Number(new URL(base).port),
     get stderr() { return stderr; },
     get stdout() { return out; },
     /** SIGTERM, then the exit code must be 0 within STOP_MS. */
@@ -121,11 +128,29 @@ export async function startServer(opts = {}) {
       const result = await Promise.race([exited, late]);
       clearTimeout(timer);
       if (result === null) proc.kill('SIGKILL');
-      rmSync(data, { recursive: true, force: true });
+      if (ownsData && !keep) rmSync(data, { recursive: true, force: true });
       assert.ok(result !== null, `server did not exit within ${STOP_MS} ms of SIGTERM: ${stderr}`);
       assert.equal(result.signal, null, `server died of ${result.signal}: ${stderr}`);
       assert.equal(result.code, 0, `server exit code ${result.code}: ${stderr}`);
       // Only a clean run drops its database; a failed one stays for a look.
+      if (pg && !keep) psql(`DROP DATABASE IF EXISTS ${pg.name} WITH (FORCE)`);
+    },
+    /**
+     * SIGKILL, as a crash or the OOM killer would; resolves once the process
+     * is gone. The data folder and the database stay for a restart
+     * (startServer({data: srv.data, db: srv.db})), and are removed when
+     * that server, or srv.cleanup(), is done with them.
+     */
+    async kill9() {
+      if (stopped) return;
+      stopped = true;
+      proc.kill('SIGKILL');
+      const result = await exited;
+      assert.equal(result.signal, 'SIGKILL', `server exited (${result.code}) before the kill: ${stderr}`);
+    },
+    /** Removes what this server created (its folder, its database) after kill9(). */
+    cleanup() {
+      if (ownsData) rmSync(data, { recursive: true, force: true });
       if (pg) psql(`DROP DATABASE IF EXISTS ${pg.name} WITH (FORCE)`);
     },
   };
