@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// Headless Chromium for the browser tests: Debian's /usr/bin/chromium driven
+// by playwright-core, with a fake camera, microphone and screen (see
+// FIELD-NOTES: Browsers in tests).
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ROOT } from '../integration/lib/server.mjs';
+
+const require = createRequire(join(ROOT, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+
+export const TUS_JS = join(ROOT, 'web', 'node_modules', 'tus-js-client', 'dist', 'tus.min.js');
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+/** Launches Chromium; close it with browser.close(). */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.SHOWDESK_CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    timeout: 60000,
+  });
+}
