@@ -66,6 +66,29 @@ function freshPgDatabase() {
   return { name, url: url.toString() };
 }
 
+/**
+ * Runs one SQL query on a server's store, as an operator would with the
+ * database's own client (psql, or Python's sqlite3 for the SQLite file), and
+ * returns the rows as arrays of strings.
+ */
+export function sql(srv, query) {
+  let out;
+  if (srv.db) {
+    const u = new URL(srv.db);
+    const env = { ...process.env };
+    if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+    out = execFileSync('psql', ['-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-h', u.hostname,
+      '-p', u.port || '5432', '-U', decodeURIComponent(u.username), '-d', u.pathname.slice(1), '-c', query],
+    { encoding: 'utf8', env, timeout: 30000 });
+  } else {
+    const py = 'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1],timeout=30)\n' +
+      'for r in c.execute(sys.argv[2]): print("\\t".join("" if v is None else str(v) for v in r))';
+    out = execFileSync('python3', ['-c', py, join(srv.data, 'showdesk.db'), query],
+      { encoding: 'utf8', timeout: 30000 });
+  }
+  return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+}
+
 /** Runs `showdesk admin …` against the server's store and parses its JSON. */
 export function admin(srv, ...args) {
   const out = execFileSync(BIN, ['admin', '--data', srv.data, ...(srv.db ? ['--db', srv.db] : []),
