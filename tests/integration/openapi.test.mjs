@@ -7,14 +7,16 @@
 //  - each operation lists the error statuses its access level implies, and
 //    the error codes are those of src/base/err.c;
 //  - the answers of a running server, for every route, have a documented
-//    status and match the documented schema, with no undocumented field.
+//    status and match the documented schema, with no undocumented field,
+//    and carry the headers documented as required (tus routes included:
+//    their bodies are bytes, application/offset+octet-stream).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, routes, startServer, workspace, api } from './lib/server.mjs';
+import { ROOT, routes, startServer, workspace, api, until } from './lib/server.mjs';
 
 const REDOCLY = join(ROOT, 'web', 'node_modules', '.bin', 'redocly');
 const REDOCLY_ENV = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
@@ -62,6 +64,18 @@ function braceBody(text, start) {
   throw new Error('unbalanced braces');
 }
 
+/**
+ * The value of a constant C expression of a schema table: a number, or
+ * products and shifts of numbers (`24 * 3600`, `INT64_C(1) << 40`).
+ */
+function cNumber(v) {
+  const e = v.replace(/U?INT64_C\(([^)]*)\)/g, '$1').replace(/(\d+)(?:[uU]?[lL]{0,2})\b/g, '$1').trim();
+  assert.match(e, /^[\d\s*()<]+$/, `cannot read the C constant ${v}`);
+  // A shift as a product: JavaScript's << works on 32 bits.
+  const js = e.replace(/(\d+)\s*<<\s*(\d+)/g, '($1 * 2 ** $2)');
+  return Function(`"use strict"; return (${js});`)();
+}
+
 /** NULL-terminated string arrays (`const char *const x[] = {"a", …, NULL}`) of @text. */
 function stringArrays(text) {
   const out = new Map();
@@ -105,8 +119,8 @@ function cTable(file, array) {
         if (key === 'is_required') f.required = bool;
         else if (key === 'is_nullable') f.nullable = bool;
         else if (key === 'is_line') f.line = bool;
-        else if (key === 'min' || key === 'max' || key === 'max_items') f[key === 'max_items' ? 'maxItems' : key] = Number(v);
-        else if (key === 'lo' || key === 'hi') f[key] = Number(v);
+        else if (key === 'min' || key === 'max' || key === 'max_items') f[key === 'max_items' ? 'maxItems' : key] = cNumber(v);
+        else if (key === 'lo' || key === 'hi') f[key] = cNumber(v);
         else if (key === 'one_of') {
           assert.ok(sets.has(v), `unknown value set ${v}`);
           f.oneOf = sets.get(v);
@@ -120,6 +134,11 @@ function cTable(file, array) {
       fields.push(f);
     }
     const entries = (body.match(/\{\s*"/g) ?? []).length;
+    for (const f of fields) {
+      for (const k of ['min', 'max', 'maxItems', 'lo', 'hi']) {
+        if (k in f) assert.ok(Number.isFinite(f[k]), `${name}.${f.name}: .${k} is not a number`);
+      }
+    }
     assert.equal(fields.length, entries, `could not read every entry of ${name} in ${file}`);
     return fields;
   };
@@ -254,7 +273,8 @@ function validate(v, s, path = '$', errors = []) {
 
 /* ---- the tests -------------------------------------------------------------- */
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options'];
+const OCTETS = 'application/offset+octet-stream';
 
 describe('docs/openapi.yaml', () => {
   let doc;
@@ -270,6 +290,10 @@ describe('docs/openapi.yaml', () => {
 
   it('describes exactly the served routes, in both directions', () => {
     const served = new Set(routes().map((r) => `${r.method} ${r.path}`));
+    // The server answers HEAD wherever it answers GET; a documented HEAD needs a GET.
+    for (const r of routes().filter((x) => x.method === 'GET')) {
+      if (doc.paths[r.path]?.head) served.add(`HEAD ${r.path}`);
+    }
     const documented = new Set();
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const m of METHODS) if (item[m]) documented.add(`${m.toUpperCase()} ${path}`);
@@ -289,8 +313,17 @@ describe('docs/openapi.yaml', () => {
       compareSchema(r.name, schema, cTable(file, table), diffs);
     }
     assert.deepEqual(diffs, [], 'docs/openapi.yaml differs from the schema tables of src/api/');
-    for (const r of routes().filter((x) => !x.isJson)) {
+    for (const r of routes().filter((x) => !x.isJson && !x.isStream)) {
       assert.equal(doc.paths[r.path][r.method.toLowerCase()].requestBody, undefined, `${r.name} takes no body`);
+    }
+    // Streaming routes take tus bytes, and nothing else.
+    const streams = routes().filter((x) => x.isStream);
+    assert.ok(streams.length >= 2);
+    for (const r of streams) {
+      const body = doc.paths[r.path][r.method.toLowerCase()].requestBody;
+      assert.ok(body, `${r.name} takes bytes`);
+      assert.deepEqual(Object.keys(body.content), [OCTETS], `${r.name}: body types`);
+      assert.equal(body.required, r.method === 'PATCH', `${r.name}: required body (creation may come without)`);
     }
     // The widget's subset of ticket fields is named in the operation.
     const widget = cTable('tickets.c', 'widget_create_fields').map((f) => f.name);
@@ -307,8 +340,13 @@ describe('docs/openapi.yaml', () => {
       const have = Object.keys(op.responses);
       const want = [];
       if (r.access !== 'PUB') want.push('401', '403');
-      if (r.path.includes('{id}')) want.push('404');
+      // OPTIONS answers the same for any id.
+      if (r.path.includes('{id}') && r.method !== 'OPTIONS') want.push('404');
       if (r.isJson) want.push('400', '413', '415', '422');
+      // tus: framing and version errors, checksums, storage.
+      if (r.isStream) want.push('400', '412', '413', '415', '460', '507');
+      if (r.path.startsWith('/api/v1/uploads') && !['GET', 'OPTIONS'].includes(r.method)) want.push('412');
+      if (r.name === 'uploads.patch') want.push('409', '410');
       if (r.access === 'WIDGET' || r.name === 'auth.login') want.push('429');
       if ((op.parameters ?? []).some((p) => p.name === 'limit' || p.name === 'cursor')) want.push('422');
       for (const s of want) if (!have.includes(s)) lacking.push(`${r.method} ${r.path}: ${s}`);
@@ -325,6 +363,15 @@ describe('docs/openapi.yaml', () => {
       }
     }
     assert.deepEqual(lacking, [], 'statuses the server can answer but docs/openapi.yaml does not list');
+    // HEAD is GET without the body: the same statuses and security.
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (!item.head) continue;
+      assert.deepEqual(Object.keys(item.head.responses).sort(), Object.keys(item.get.responses).sort(), `HEAD ${path}: statuses`);
+      assert.deepEqual(item.head.security, item.get.security, `HEAD ${path}: security`);
+      for (const [status, res] of Object.entries(item.head.responses)) {
+        assert.equal(res.content, undefined, `HEAD ${path} → ${status} has no body`);
+      }
+    }
     const err = readFileSync(join(ROOT, 'src/base/err.c'), 'utf8');
     const codes = [...err.matchAll(/\[SD_E_\w+\] = "(\w+)"/g)].map((m) => m[1]).sort();
     assert.ok(codes.length >= 10);
@@ -336,6 +383,7 @@ describe('docs/openapi.yaml', () => {
 describe('answers of a running server match docs/openapi.yaml', () => {
   let srv, doc, ws, sk;
   const seen = new Set();
+  const answered = new Set();
   before(async () => {
     doc = loadDoc();
     srv = await startServer({ args: ['--login-rate', '0', '--max-body', '16k'] });
@@ -344,16 +392,24 @@ describe('answers of a running server match docs/openapi.yaml', () => {
   });
   after(async () => { await srv.stop(); });
 
-  /** Calls the route and checks the answer against the document; returns the answer. */
+  /**
+   * Calls the route and checks the answer against the document; returns the
+   * answer. @o.path, when given, is the path asked (a signed URL), else
+   * @pattern with @id and @o.query.
+   */
   async function call(method, pattern, id, o = {}) {
-    const res = await api(srv, method, pattern.replace('{id}', id ?? '') + (o.query ?? ''), { key: sk, ...o });
+    const path = o.path ?? pattern.replace('{id}', id ?? '') + (o.query ?? '');
+    const res = await api(srv, method, path, { key: sk, ...o });
     const op = doc.paths[pattern]?.[method.toLowerCase()];
     assert.ok(op, `${method} ${pattern} is not documented`);
     const what = `${method} ${pattern} → ${res.status}`;
     const documented = op.responses[String(res.status)];
     assert.ok(documented, `${what} is not a documented status: ${JSON.stringify(res.body)}`);
     const content = documented.content ?? {};
-    if (res.status === 204) {
+    if (method === 'HEAD') {
+      // HEAD has the headers of GET and no body.
+      assert.equal(res.body, '', what);
+    } else if (res.status === 204 || (res.body === '' && res.headers.get('content-type') === null)) {
       assert.equal(res.body, '', what);
       assert.deepEqual(Object.keys(content), [], `${what}: documented with a body`);
     } else {
@@ -364,11 +420,115 @@ describe('answers of a running server match docs/openapi.yaml', () => {
         assert.deepEqual(errors, [], `${what}: ${JSON.stringify(res.body).slice(0, 300)}`);
       }
     }
-    for (const h of Object.keys(documented.headers ?? {})) {
-      assert.ok(res.headers.get(h) !== null, `${what}: documented header ${h} is missing`);
+    for (const [h, spec] of Object.entries(documented.headers ?? {})) {
+      const v = res.headers.get(h);
+      if (spec.required) assert.ok(v !== null, `${what}: documented header ${h} is missing`);
+      if (v === null || !spec.schema) continue;
+      // Header values as their schema says: integers, constants.
+      const value = spec.schema.type === 'integer' && /^\d+$/.test(v) ? Number(v) : v;
+      assert.deepEqual(validate(value, spec.schema), [], `${what}: header ${h}: ${v}`);
     }
     if (res.status < 300) seen.add(`${method} ${pattern}`);
+    answered.add(`${method} ${pattern} ${res.status}`);
     return res;
+  }
+
+  /** The tus routes with byte bodies, and a media from upload to its signed files. */
+  async function tusAndMedia() {
+    const TUS = { 'tus-resumable': '1.0.0' };
+    const bytes = (offset, extra = {}) => ({ headers: { ...TUS, 'content-type': OCTETS, 'upload-offset': String(offset), ...extra } });
+    const origin = 'https://app.docs.test';
+    const pk = (await call('POST', '/api/v1/keys', null, { body: { kind: 'publishable', name: 'uploads' } })).body.key;
+
+    await call('OPTIONS', '/api/v1/uploads');
+    await call('OPTIONS', '/api/v1/uploads', null, { key: undefined, headers: { origin, 'access-control-request-method': 'POST' } });
+    const c = await call('POST', '/api/v1/uploads', null, { headers: { ...TUS, 'upload-length': '1000', 'upload-metadata': `filename ${Buffer.from('a.webm').toString('base64')}` } });
+    const id = c.headers.get('location').split('/').pop();
+    await call('POST', '/api/v1/uploads', null, { raw: Buffer.alloc(100, 1), headers: { ...TUS, 'upload-length': '1000', 'content-type': OCTETS } });
+    await call('POST', '/api/v1/uploads', null, { key: pk, headers: { ...TUS, origin, 'upload-length': '10' } });
+    await call('POST', '/api/v1/uploads', null, { key: pk, headers: { ...TUS, origin: 'https://evil.test', 'upload-length': '10' } });
+    await call('POST', '/api/v1/uploads', null, { key: undefined, headers: { ...TUS, 'upload-length': '10' } });
+    await call('POST', '/api/v1/uploads', null, { headers: { 'upload-length': '10' } });
+    await call('POST', '/api/v1/uploads', null, { headers: TUS });
+    await call('POST', '/api/v1/uploads', null, { headers: { ...TUS, 'upload-length': '0' } });
+    await call('POST', '/api/v1/uploads', null, { headers: { ...TUS, 'upload-length': '900000000000' } });
+    await call('POST', '/api/v1/uploads', null, { headers: { ...TUS, 'upload-length': '10', 'upload-metadata': `filetype ${Buffer.from('text/plain').toString('base64')}` } });
+
+    await call('OPTIONS', '/api/v1/uploads/{id}', id);
+    await call('OPTIONS', '/api/v1/uploads/{id}', id, { key: undefined, headers: { origin, 'access-control-request-method': 'PATCH' } });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(100, 2), ...bytes(0) });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(100, 2), ...bytes(0) });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(100, 2), ...bytes(100, { 'tus-resumable': '0.2.0' }) });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(100, 2), headers: { ...TUS, 'upload-offset': '100', 'content-type': 'application/octet-stream' } });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(100, 2), ...bytes('x') });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(1000, 2), ...bytes(100) });
+    await call('PATCH', '/api/v1/uploads/{id}', id, { raw: Buffer.alloc(100, 2), ...bytes(100, { 'upload-checksum': `sha1 ${Buffer.alloc(20).toString('base64')}` }) });
+    await call('PATCH', '/api/v1/uploads/{id}', 'md_00000000000000000000000000', { raw: Buffer.alloc(100, 2), ...bytes(0) });
+    await call('GET', '/api/v1/uploads/{id}', id);
+    await call('HEAD', '/api/v1/uploads/{id}', id);
+    await call('GET', '/api/v1/uploads/{id}', 'md_00000000000000000000000000');
+    await call('HEAD', '/api/v1/uploads/{id}', 'md_00000000000000000000000000');
+    await call('GET', '/api/v1/media/{id}', id);
+    await call('GET', '/api/v1/media/{id}', 'md_00000000000000000000000000');
+    await call('DELETE', '/api/v1/uploads/{id}', id);
+    await call('DELETE', '/api/v1/uploads/{id}', id, { headers: TUS });
+    await call('DELETE', '/api/v1/uploads/{id}', id, { headers: TUS });
+
+    // An upload that expires (410) in a workspace of its own.
+    const other = workspace(srv, 'Docs expiry');
+    await call('PATCH', '/api/v1/workspace', null, { key: other.secret_key, body: { media: { upload_expiry_s: 1, max_bytes: 1000000, types: ['video/*'] } } });
+    await call('PATCH', '/api/v1/workspace', null, { key: other.secret_key, body: { media: { upload_expiry_s: 0 } } });
+    const e = await call('POST', '/api/v1/uploads', null, { key: other.secret_key, headers: { ...TUS, 'upload-length': '10' } });
+    const eid = e.headers.get('location').split('/').pop();
+    const expires = Date.parse(e.headers.get('upload-expires'));
+    await until(() => Date.now() > expires + 1000, 5000, 'the expiry');
+    await call('PATCH', '/api/v1/uploads/{id}', eid, { key: other.secret_key, raw: Buffer.alloc(10), ...bytes(0) });
+
+    // A real recording, processed until ready: its media, its signed files, a message that carries it.
+    const clip = join(mkdtempSync(join(tmpdir(), 'showdesk-openapi-')), 'clip.webm');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440',
+      '-t', '1', '-c:v', 'libvpx', '-c:a', 'libopus', clip], { timeout: 120000 });
+    const data = readFileSync(clip);
+    rmSync(join(clip, '..'), { recursive: true, force: true });
+    const r = await call('POST', '/api/v1/uploads', null, {
+      raw: data, headers: { ...TUS, 'content-type': OCTETS, 'upload-length': String(data.length), 'upload-metadata': `filetype ${Buffer.from('video/webm').toString('base64')}` },
+    });
+    const mid = r.headers.get('location').split('/').pop();
+    let media;
+    await until(async () => {
+      media = (await api(srv, 'GET', `/api/v1/media/${mid}`, { key: sk })).body;
+      return media.state === 'ready' || media.state === 'failed';
+    }, 90000, 'the media processed');
+    assert.equal(media.state, 'ready', media.failure);
+    await call('GET', '/api/v1/media/{id}', mid);
+    await call('GET', '/api/v1/uploads/{id}', mid);
+    const file = '/media/{id}/{file}';
+    const v = await call('GET', file, null, { key: undefined, path: media.urls.video });
+    await call('GET', file, null, { key: undefined, path: media.urls.video, headers: { range: 'bytes=0-99' } });
+    await call('GET', file, null, { key: undefined, path: media.urls.video, headers: { range: 'bytes=99999999-' } });
+    await call('GET', file, null, { key: undefined, path: media.urls.video, headers: { 'if-none-match': v.headers.get('etag') } });
+    await call('GET', file, null, { key: undefined, path: media.urls.poster });
+    await call('GET', file, null, { key: undefined, path: media.urls.thumbnails });
+    await call('GET', file, null, { key: undefined, path: media.urls.video.replace(/sig=[^&]+/, 'sig=AAAA') });
+    const t = await call('POST', '/api/v1/tickets', null, { body: { subject: 'With a video', customer: { email: 'v@docs.test' } } });
+    await call('POST', '/api/v1/tickets/{id}/messages', t.body.id, { body: { text: 'see the video', media_ids: [mid] } });
+    await call('POST', '/api/v1/tickets/{id}/messages', t.body.id, { body: { text: 'again', media_ids: [mid] } });
+    await call('GET', '/api/v1/tickets/{id}/messages', t.body.id);
+    await call('DELETE', '/api/v1/uploads/{id}', mid, { headers: TUS });
+
+    // Each documented answer of the tus and media routes was met.
+    const want = {
+      'POST /api/v1/uploads': [201, 400, 401, 403, 412, 413, 415, 422],
+      'PATCH /api/v1/uploads/{id}': [204, 400, 404, 409, 410, 412, 413, 415, 460],
+      'GET /api/v1/uploads/{id}': [200, 404],
+      'HEAD /api/v1/uploads/{id}': [200, 404],
+      'DELETE /api/v1/uploads/{id}': [204, 404, 409, 412],
+      'GET /api/v1/media/{id}': [200, 404],
+      'GET /media/{id}/{file}': [200, 206, 304, 403, 416],
+      'POST /api/v1/tickets/{id}/messages': [201, 409],
+    };
+    const unmet = Object.entries(want).flatMap(([r, list]) => list.map((st) => `${r} ${st}`)).filter((x) => !answered.has(x));
+    assert.deepEqual(unmet, [], 'answers not met');
   }
 
   it('on every route, for success and for errors', async () => {
@@ -429,6 +589,8 @@ describe('answers of a running server match docs/openapi.yaml', () => {
     await call('DELETE', '/api/v1/customers/{id}', cus.body.id);
     await call('DELETE', '/api/v1/agents/{id}', agent.body.id);
     await call('DELETE', '/api/v1/agents/{id}', ws.admin.id);
+
+    await tusAndMedia();
 
     const missing = routes().map((r) => `${r.method} ${r.path}`).filter((r) => !seen.has(r));
     assert.deepEqual(missing, [], 'routes without a successful call in this test');
