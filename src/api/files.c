@@ -10,9 +10,10 @@
  * name and size, and responses may be cached privately until the URL
  * expires. Range requests get 206 with Content-Range, an unsatisfiable one
  * 416 with "bytes * /size", If-None-Match 304 and If-Range falls back to the
- * whole file when the validator changed. Sealed objects are decrypted as the
- * bytes go out (sd_blob_read, only the 64 KiB chunks the range touches), in
- * blocks, so memory does not grow with the range.
+ * whole file when the validator changed. Plain objects (encrypt_media =
+ * false) go out with sendfile; sealed ones are decrypted as the bytes go out,
+ * through one sd_blob_reader per response that decrypts only the 64 KiB
+ * chunks the range touches, so memory does not grow with the range.
  *
  * The WebVTT thumbnails track points at the sprite by a relative name; it
  * is rewritten on the way out into the sprite's signed URL.
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/internal.h"
 #include "base/clock.h"
@@ -81,20 +83,26 @@ json_t *api_media_urls(struct sd_req *req, const struct sd_media *m)
 }
 
 struct reader {
-    sd_blob *blob;
+    sd_blob_reader *r;
     uint64_t off;
-    char name[SD_MEDIA_BLOB_NAME];
 };
 
 static long read_blob(void *cls, uint64_t pos, char *buf, size_t max)
 {
-    struct reader *r = cls;
+    struct reader *rd = cls;
     size_t got = 0;
     struct sd_err err = SD_ERR_INIT;
-    if (sd_blob_read(r->blob, r->name, r->off + pos, buf, max, &got, &err) != SD_OK || got == 0) {
+    if (sd_blob_reader_read(rd->r, rd->off + pos, buf, max, &got, &err) != SD_OK || got == 0) {
         return -1;
     }
     return (long)got;
+}
+
+static void reader_free(void *cls)
+{
+    struct reader *rd = cls;
+    sd_blob_reader_close(rd->r);
+    free(rd);
 }
 
 static void forbidden(struct sd_resp *resp, enum sd_signed_result why)
@@ -170,21 +178,25 @@ void sd_api_media_file(struct sd_req *req, struct sd_resp *resp)
     }
     char name[SD_MEDIA_BLOB_NAME];
     sd_media_blob_name(name, id, k->blob);
-    struct sd_blob_info info;
     struct sd_err err = SD_ERR_INIT;
-    if (sd_blob_stat(req->app->blob, name, &info, &err) != SD_OK || !info.is_complete) {
-        sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "media '%.60s' has no %s (yet)", id, file);
-        return;
-    }
     int64_t exp_s = strtoll(exp, NULL, 10);
     if (strcmp(k->blob, "vtt") == 0) {
-        send_vtt(req, resp, id, name, info.size, exp_s);
+        struct sd_blob_info vi;
+        if (sd_blob_stat(req->app->blob, name, &vi, &err) != SD_OK || !vi.is_complete) {
+            sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "media '%.60s' has no %s (yet)", id, file);
+            return;
+        }
+        send_vtt(req, resp, id, name, vi.size, exp_s);
         sd_resp_header(resp, "Cache-Control", "private, no-cache");
         return;
     }
-    char *etag = sd_arena_alloc(req->arena, SD_MEDIA_BLOB_NAME + 24);
-    (void)snprintf(etag, SD_MEDIA_BLOB_NAME + 24, "\"%s-%llx\"", name,
-                   (unsigned long long)info.size);
+    sd_blob_reader *br = NULL;
+    if (sd_blob_reader_open(req->app->blob, name, &br, &err) != SD_OK) {
+        sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "media '%.60s' has no %s (yet)", id, file);
+        return;
+    }
+    struct sd_blob_info info = *sd_blob_reader_info(br);
+    char *etag = sd_arena_strdup(req->arena, info.etag);
     char *modified = sd_arena_alloc(req->arena, SD_HTTP_DATE_LEN);
     sd_http_date(info.mtime_s, modified);
     char *cache = sd_arena_alloc(req->arena, 48);
@@ -196,6 +208,7 @@ void sd_api_media_file(struct sd_req *req, struct sd_resp *resp)
     sd_resp_header(resp, "Cache-Control", cache);
     resp->content_type = k->type;
     if (sd_etag_none_match(sd_req_header(req, "If-None-Match"), etag)) {
+        sd_blob_reader_close(br);
         sd_resp_text(resp, 304, NULL, "");
         resp->content_type = NULL;
         return;
@@ -217,6 +230,7 @@ void sd_api_media_file(struct sd_req *req, struct sd_resp *resp)
         case SD_RANGE_UNSATISFIABLE: {
             char *cr = sd_arena_alloc(req->arena, 48);
             (void)snprintf(cr, 48, "bytes */%llu", (unsigned long long)info.size);
+            sd_blob_reader_close(br);
             sd_resp_fail(resp, SD_E_INVALID, "Range",
                          "the range asked starts past the end of the file (%llu bytes)",
                          (unsigned long long)info.size);
@@ -227,17 +241,35 @@ void sd_api_media_file(struct sd_req *req, struct sd_resp *resp)
         }
     }
     if (r.length == 0) {
+        sd_blob_reader_close(br);
         sd_resp_text(resp, status, k->type, "");
+        return;
+    }
+    if (!info.is_sealed) {
+        /* Plain bytes on disk: the kernel sends them (sendfile). */
+        sd_blob_reader_close(br);
+        int fd = -1;
+        uint64_t size = 0;
+        if (sd_blob_open_plain_fd(req->app->blob, name, &fd, &size, &err) != SD_OK ||
+            size != info.size) {
+            if (fd >= 0) {
+                (void)close(fd);
+            }
+            sd_resp_fail(resp, SD_E_NOT_FOUND, NULL, "media '%.60s' has no %s (yet)", id, file);
+            return;
+        }
+        sd_resp_file(resp, status, fd, r.start, r.length);
+        resp->content_type = k->type;
         return;
     }
     struct reader *rd = malloc(sizeof(*rd));
     if (rd == NULL) {
+        sd_blob_reader_close(br);
         sd_resp_fail(resp, SD_E_INTERNAL, NULL, "out of memory");
         return;
     }
-    rd->blob = req->app->blob;
+    rd->r = br;
     rd->off = r.start;
-    (void)snprintf(rd->name, sizeof(rd->name), "%s", name);
-    sd_resp_reader(resp, status, r.length, read_blob, rd, free);
+    sd_resp_reader(resp, status, r.length, read_blob, rd, reader_free);
     resp->content_type = k->type;
 }

@@ -166,7 +166,8 @@ sd_status sd_cmd_open_blob(const struct sd_config *cfg, const struct sd_seal_key
     if ((size_t)snprintf(dir, sizeof(dir), "%s/blobs", cfg->data_dir) >= sizeof(dir)) {
         return sd_err_set(err, SD_E_INVALID, "data", "the data folder's path is too long");
     }
-    return sd_blob_open(dir, master, out, err);
+    struct sd_blob_opts opts = {.is_plain = !cfg->encrypt_media};
+    return sd_blob_open_opts(dir, master, &opts, out, err);
 }
 
 void sd_cmd_url_key(const struct sd_seal_key *master, unsigned char out[32])

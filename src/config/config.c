@@ -59,6 +59,9 @@ static const struct setting settings[] = {
     {"master_key", K_STR, F(master_key), 0, 0, "",
      "key that wraps the keys of stored media, base64url of 32 random bytes; set it by "
      "environment, not flag (default: made once into DATA/master.key)"},
+    {"encrypt_media", K_BOOL, F(encrypt_media), 0, 1, "true",
+     "seal stored media with a key per object (true/false); false keeps plain files, served "
+     "with sendfile, and still reads sealed ones"},
     {"workers", K_INT, F(workers), 0, 64, "0", "job worker threads; 0 = one per CPU core"},
     {"job_lease", K_INT, F(job_lease_s), 2, 3600, "60",
      "seconds a worker holds a job between heartbeats; a crashed worker's job is retried after it"},

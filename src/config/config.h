@@ -44,6 +44,7 @@ struct sd_config {
     int workers;             /* workers: job worker threads; 0 = number of cores */
     bool no_workers;         /* no_workers: serve HTTP only, run no jobs */
     int job_lease_s;         /* job_lease: a job's lease between heartbeats */
+    bool encrypt_media;      /* encrypt_media: seal new blob objects */
 };
 
 /** Fills @cfg with the built-in defaults. */

@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,11 +66,16 @@ function isJpeg(buf) {
   return buf.length > 100 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
 }
 
-for (const driver of drivers()) {
-  describe(`media on ${driver}`, () => {
+// Sealed media on every driver, and plain media (encrypt_media = false,
+// served with sendfile) on SQLite.
+const modes = [...drivers().map((d) => [d, 'sealed']), ['sqlite', 'plain']];
+for (const [driver, mode] of modes) {
+  describe(`media on ${driver}, ${mode}`, () => {
     let srv, ws, sk;
     before(async () => {
-      srv = await startServer({ driver, args: ['--workers', '2'] });
+      srv = await startServer({
+        driver, args: ['--workers', '2', ...(mode === 'plain' ? ['--encrypt-media=false'] : [])],
+      });
       ws = workspace(srv, 'Media');
       sk = ws.secret_key;
     });
@@ -144,6 +149,9 @@ for (const driver of drivers()) {
       const url = srv.base + m.urls.video;
       const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
       const size = whole.length;
+      // Stored as the mode says: a key per sealed object, a marker for plain ones.
+      const stored = readdirSync(join(srv.data, 'blobs')).filter((f) => f.startsWith(`${id}-mp4.`));
+      assert.ok(stored.includes(`${id}-mp4.${mode === 'plain' ? 'plain' : 'key'}`), stored.join());
 
       let r = await fetch(url, { headers: { range: 'bytes=100-1099' } });
       assert.equal(r.status, 206);
