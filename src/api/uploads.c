@@ -305,17 +305,27 @@ static bool body_headers(struct sd_req *req, struct sd_resp *resp, struct upload
 static void storage_fail(struct sd_req *req, struct sd_resp *resp, struct upload *u,
                          const struct sd_err *err)
 {
-    char msg[600];
-    (void)snprintf(msg, sizeof(msg),
-                   "could not store the upload (%s); the upload keeps its first %lld bytes: "
-                   "resume it later",
-                   err->msg, (long long)u->synced);
-    bool is_io = err->code == SD_E_IO;
-    tus_fail(req, resp, is_io ? 507 : sd_http_status_for(err->code), err->code, NULL, msg);
-    if (err->code == SD_E_CONFLICT) {
-        resp->status = 409;
-    }
     sd_log(SD_LOG_WARN, "upload.store_failed", "media=%s error=\"%s\"", u->m.id, err->msg);
+    if (err->code != SD_E_IO) {
+        char msg[600];
+        (void)snprintf(msg, sizeof(msg), "could not store the upload (%s)", err->msg);
+        tus_fail(req, resp, err->code == SD_E_CONFLICT ? 409 : sd_http_status_for(err->code),
+                 err->code, NULL, msg);
+        return;
+    }
+    /* The storage refused: say so in words a person can act on, without the
+     * server's paths (they are in the log). */
+    bool is_full = strstr(err->msg, "disk is full") != NULL ||
+                   strstr(err->msg, "file size limit") != NULL;
+    char msg[300];
+    (void)snprintf(msg, sizeof(msg),
+                   "%s; the upload keeps its first %lld bytes: resume it later",
+                   is_full ? "the server's disk is full" : "the server could not store the bytes",
+                   (long long)u->synced);
+    json_t *e = json_pack("{s:{s:s, s:s}}", "error", "code",
+                          is_full ? "storage_full" : "storage_error", "message", msg);
+    sd_resp_json(resp, 507, e);
+    tus_headers(req, resp);
 }
 
 static void on_data(struct sd_req *req, struct sd_resp *resp, struct upload *u, const char *data,

@@ -44,7 +44,8 @@ typedef void (*sd_handler_fn)(struct sd_req *req, struct sd_resp *resp);
  * Streaming bodies. A route with a stream function gets its body in pieces
  * instead of a buffer, with no max_body limit (the handler sets its own):
  *   BEGIN  once the headers are in and the caller is authorised; a status set
- *          in @resp answers at once and the body is not read;
+ *          in @resp is the answer: a body of up to 16 MiB is read and dropped
+ *          first (so the client gets it), a longer one is cut off;
  *   DATA   for each piece, @data and @len; a status set in @resp stops the
  *          DATA calls, the rest of the body is read and dropped;
  *   END    when the body is complete: fill @resp (it may already hold the

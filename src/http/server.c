@@ -62,12 +62,16 @@ struct ctx {
     bool is_stream;    /* the route streams its body; BEGIN went through */
     bool is_stopped;   /* the streaming handler set a status: drop the rest */
     bool is_ended;     /* END or ABORT was sent */
+    bool is_refused;   /* BEGIN set the answer; the body is dropped, then it goes out */
     enum sd_router_result rr;
     struct sd_router_match m;
     struct sd_http_server *srv;
 };
 
 static atomic_uint_fast64_t next_req = 1;
+
+/* A refused streaming body up to this size is read before the answer. */
+#define DRAIN_MAX (16ull << 20)
 
 /* How a request says where its body ends. */
 struct framing {
@@ -354,6 +358,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
              * sets its own size limits. */
             if (!sd_auth_authorize(&c->req, &c->resp) || !stream_event(c, SD_STREAM_BEGIN, NULL, 0)) {
                 c->is_ended = true;
+                /* A refused body of a few MiB is read and dropped, so that the
+                 * client, still sending, gets the answer instead of a reset;
+                 * a longer one is cut off at once. */
+                const char *len = sd_req_header(&c->req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+                unsigned long long n = len ? strtoull(len, NULL, 10) : 0;
+                if (fr.n_encoding == 0 && n <= DRAIN_MAX) {
+                    c->is_refused = true;
+                    return MHD_YES;
+                }
                 sd_resp_header(&c->resp, MHD_HTTP_HEADER_CONNECTION, "close");
                 return queue(conn, c);
             }
@@ -376,6 +389,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (c->is_queued) {
         *upload_data_size = 0; /* discard what follows an early answer */
         return MHD_YES;
+    }
+    if (c->is_refused) {
+        if (*upload_data_size != 0) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return queue(conn, c);
     }
     if (*upload_data_size != 0 && c->is_stream) {
         if (!c->is_stopped && !stream_event(c, SD_STREAM_DATA, upload_data, *upload_data_size)) {

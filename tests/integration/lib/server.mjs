@@ -73,7 +73,7 @@ function freshPgDatabase() {
  */
 export function sql(srv, query) {
   let out;
-  if (srv.db) {
+  if (srv.db && !srv.db.startsWith('sqlite:')) {
     const u = new URL(srv.db);
     const env = { ...process.env };
     if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
@@ -83,7 +83,8 @@ export function sql(srv, query) {
   } else {
     const py = 'import sqlite3,sys\nc=sqlite3.connect(sys.argv[1],timeout=30)\n' +
       'for r in c.execute(sys.argv[2]): print("\\t".join("" if v is None else str(v) for v in r))';
-    out = execFileSync('python3', ['-c', py, join(srv.data, 'showdesk.db'), query],
+    const file = srv.db ? srv.db.slice('sqlite:'.length) : join(srv.data, 'showdesk.db');
+    out = execFileSync('python3', ['-c', py, file, query],
       { encoding: 'utf8', timeout: 30000 });
   }
   return out.split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
@@ -103,6 +104,8 @@ export function admin(srv, ...args) {
  * @opts.data (its data folder) and, for PostgreSQL, @opts.db (its database
  * URL): a server never deletes a folder or drops a database it did not
  * create. @opts.keepData keeps even its own folder and database at stop().
+ * @opts.wrap runs the server through a command (argv before the binary's
+ * path) that must exec it, e.g. to give it a small file system of its own.
  */
 export async function startServer(opts = {}) {
   const ownsData = opts.data === undefined;
@@ -112,7 +115,8 @@ export async function startServer(opts = {}) {
   const keep = opts.keepData === true;
   const args = ['serve', '--listen', '127.0.0.1:0', '--data', data, ...(db ? ['--db', db] : []),
     '--log-level', 'warn', ...(opts.args ?? [])];
-  const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const argv = [...(opts.wrap ?? []), BIN, ...args];
+  const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   let stderr = '';
   proc.stderr.on('data', (d) => {
     stderr += d;
