@@ -461,6 +461,17 @@ for (const driver of drivers()) {
       expectError(await state(srv, sk, 'tkt_0000'), 404, 'not_found');
     });
 
+    it('takes bytes only as application/offset+octet-stream, not a type that merely starts so', {
+      todo: 'server bug: src/api/uploads.c compares Content-Type by prefix (strncmp over the length of OCTETS), ' +
+        'so application/offset+octet-streamXYZ is taken as tus bytes (PATCH, and creation-with-upload)',
+    }, async () => {
+      const id = await created(srv, sk, 10);
+      expectError(await patch(srv, sk, id, 0, 'abcde', { 'content-type': `${OCTETS}XYZ` }), 415, 'unsupported', 'Content-Type');
+      await expectOffset(srv, sk, id, 0);
+      // Parameters after ';' are fine.
+      assert.equal((await patch(srv, sk, id, 0, 'abcde', { 'content-type': `${OCTETS}; x=1` })).status, 204);
+    });
+
     it('refuses creations it cannot take: size, type, length, metadata', async () => {
       const w = workspace(srv, 'Small uploads');
       const key = w.secret_key;
