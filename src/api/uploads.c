@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <nettle/sha1.h>
@@ -84,6 +85,16 @@ static void busy_give(const char *id)
         }
     }
     (void)pthread_mutex_unlock(&busy_lock);
+}
+
+/* Content-Type application/offset+octet-stream, with or without parameters. */
+static bool is_octets(const char *ct)
+{
+    if (ct == NULL || strncasecmp(ct, OCTETS, sizeof(OCTETS) - 1) != 0) {
+        return false;
+    }
+    char next = ct[sizeof(OCTETS) - 1];
+    return next == '\0' || next == ';' || next == ' ' || next == '\t';
 }
 
 /* "Wed, 25 Jun 2014 16:00:00 GMT" */
@@ -407,6 +418,20 @@ static void stream_common(struct sd_req *req, struct sd_resp *resp, enum sd_stre
             on_end(req, resp, u);
         }
         upload_release(u);
+        if (u->is_create && resp->status >= 400) {
+            /* A creation that failed in its body gave the client no
+             * Location: nobody could resume it, so it goes now. */
+            sd_db *db = NULL;
+            struct sd_err err = SD_ERR_INIT;
+            if (sd_req_db(req, &db, &err) != SD_OK ||
+                (sd_store_media_delete(db, u->m.workspace_id, u->m.id, &err) != SD_OK &&
+                 err.code != SD_E_NOT_FOUND)) {
+                sd_log(SD_LOG_WARN, "upload.drop_failed", "media=%s error=\"%s\"", u->m.id,
+                       err.msg);
+            } else {
+                sd_media_delete_blobs(req->app->blob, u->m.id);
+            }
+        }
         return;
     case SD_STREAM_ABORT: {
         /* The client went away: keep what arrived, unless it had to match a
@@ -524,7 +549,7 @@ void sd_api_uploads_create(struct sd_req *req, struct sd_resp *resp, enum sd_str
     u->is_create = true;
     u->expiry_ms = lim.upload_expiry_ms;
     const char *ct = sd_req_header(req, "Content-Type");
-    bool has_body = ct != NULL && strncmp(ct, OCTETS, sizeof(OCTETS) - 1) == 0;
+    bool has_body = is_octets(ct);
     if (has_body && !body_headers(req, resp, u)) {
         return;
     }
@@ -581,7 +606,7 @@ void sd_api_uploads_patch(struct sd_req *req, struct sd_resp *resp, enum sd_stre
         return;
     }
     const char *ct = sd_req_header(req, "Content-Type");
-    if (ct == NULL || strncmp(ct, OCTETS, sizeof(OCTETS) - 1) != 0) {
+    if (!is_octets(ct)) {
         tus_fail(req, resp, 415, SD_E_UNSUPPORTED, "Content-Type",
                  "send the bytes with 'Content-Type: application/offset+octet-stream'");
         return;
