@@ -48,8 +48,7 @@ static const struct file_kind kinds[] = {
 };
 
 /* "/media/<id>/<file>?exp=…&sig=…" in the arena. */
-static const char *signed_path(struct sd_req *req, const char *id, const char *file,
-                               int64_t exp)
+static const char *signed_path(struct sd_req *req, const char *id, const char *file, int64_t exp)
 {
     char object[SD_ID_MAX + 32];
     char q[SD_SIGNED_QUERY_MAX];
@@ -67,8 +66,8 @@ json_t *api_media_urls(struct sd_req *req, const struct sd_media *m)
     json_t *o = json_object();
     (void)json_object_set_new(o, "video", json_string(signed_path(req, m->id, "video.mp4", exp)));
     json_t *info = api_jraw(m->info, false);
-    bool has_pictures = json_is_string(json_object_get(json_object_get(info, "source"),
-                                                       "video_codec"));
+    bool has_pictures =
+        json_is_string(json_object_get(json_object_get(info, "source"), "video_codec"));
     json_decref(info);
     if (has_pictures) {
         (void)json_object_set_new(o, "poster",

@@ -30,7 +30,8 @@ json_t *api_media_json(struct sd_req *req, const struct sd_media *m)
     json_object_set_new(o, "upload_length", json_integer(m->upload_length));
     json_object_set_new(o, "upload_offset", json_integer(m->upload_offset));
     json_object_set_new(o, "upload_expires_at", api_jtime(m->expires_at));
-    json_object_set_new(o, "duration_ms", m->duration_ms ? json_integer(m->duration_ms) : json_null());
+    json_object_set_new(o, "duration_ms",
+                        m->duration_ms ? json_integer(m->duration_ms) : json_null());
     json_object_set_new(o, "size_bytes", m->size_bytes ? json_integer(m->size_bytes) : json_null());
     json_object_set_new(o, "info", api_jraw(m->info, false));
     json_object_set_new(o, "message_id", api_jstr(m->message_id));

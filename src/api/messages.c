@@ -94,7 +94,8 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
     size_t n_media = 0;
     json_t *arr = json_object_get(body, "media_ids");
     for (size_t i = 0; i < json_array_size(arr) && n_media < 5; i++) {
-        media_ids[n_media++] = sd_arena_strdup(req->arena, json_string_value(json_array_get(arr, i)));
+        media_ids[n_media++] =
+            sd_arena_strdup(req->arena, json_string_value(json_array_get(arr, i)));
     }
     json_decref(body);
     if (st != SD_OK) {

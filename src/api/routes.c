@@ -13,9 +13,13 @@
 
 /* A route whose handler gets the whole body, and one that streams it. */
 #define R(method, pattern, name, access, flags, fn)                                                \
-    {method, pattern, name, access, flags, fn, NULL}
+    {                                                                                              \
+        method, pattern, name, access, flags, fn, NULL                                             \
+    }
 #define S(method, pattern, name, access, stream)                                                   \
-    {method, pattern, name, access, 0, NULL, stream}
+    {                                                                                              \
+        method, pattern, name, access, 0, NULL, stream                                             \
+    }
 
 static const struct sd_route routes[] = {
     R("GET", "/healthz", "healthz", PUB, 0, sd_api_healthz),
@@ -52,7 +56,7 @@ static const struct sd_route routes[] = {
     R("DELETE", "/api/v1/tickets/{id}", "tickets.delete", ADMIN, 0, sd_api_tickets_delete),
     R("GET", "/api/v1/tickets/{id}/messages", "messages.list", AGENT, 0, sd_api_messages_list),
     R("POST", "/api/v1/tickets/{id}/messages", "messages.create", AGENT, JSON,
-     sd_api_messages_create),
+      sd_api_messages_create),
     R("GET", "/api/v1/tickets/{id}/activity", "activity.list", AGENT, 0, sd_api_activity_list),
 
     R("OPTIONS", "/api/v1/uploads", "uploads.options", PUB, 0, sd_api_uploads_options),

@@ -43,9 +43,9 @@
 #include "jobs/pool.h"
 #include "base/banned.h"
 
-#define SYNC_EVERY  (INT64_C(8) << 20)
-#define OCTETS      "application/offset+octet-stream"
-#define BUSY_MAX    1024
+#define SYNC_EVERY (INT64_C(8) << 20)
+#define OCTETS     "application/offset+octet-stream"
+#define BUSY_MAX   1024
 
 /* Uploads with a PATCH or DELETE in progress in this process. */
 static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -326,11 +326,10 @@ static void storage_fail(struct sd_req *req, struct sd_resp *resp, struct upload
     }
     /* The storage refused: say so in words a person can act on, without the
      * server's paths (they are in the log). */
-    bool is_full = strstr(err->msg, "disk is full") != NULL ||
-                   strstr(err->msg, "file size limit") != NULL;
+    bool is_full =
+        strstr(err->msg, "disk is full") != NULL || strstr(err->msg, "file size limit") != NULL;
     char msg[300];
-    (void)snprintf(msg, sizeof(msg),
-                   "%s; the upload keeps its first %lld bytes: resume it later",
+    (void)snprintf(msg, sizeof(msg), "%s; the upload keeps its first %lld bytes: resume it later",
                    is_full ? "the server's disk is full" : "the server could not store the bytes",
                    (long long)u->synced);
     json_t *e = json_pack("{s:{s:s, s:s}}", "error", "code",
@@ -438,8 +437,7 @@ static void stream_common(struct sd_req *req, struct sd_resp *resp, enum sd_stre
          * checksum. */
         struct sd_err err = SD_ERR_INIT;
         if (!u->has_sum && resp->status == 0 && persist(req, u, &err) != SD_OK) {
-            sd_log(SD_LOG_WARN, "upload.persist_failed", "media=%s error=\"%s\"", u->m.id,
-                   err.msg);
+            sd_log(SD_LOG_WARN, "upload.persist_failed", "media=%s error=\"%s\"", u->m.id, err.msg);
         }
         upload_release(u);
         return;

@@ -64,8 +64,7 @@ sd_status sd_tus_metadata_parse(const char *header, sd_arena *a, struct sd_tus_m
             size_t b64len = (size_t)(p - v);
             char *dec = sd_arena_alloc(a, b64len + 1);
             if (b64len > 0 && sodium_base642bin((unsigned char *)dec, b64len, v, b64len, NULL,
-                                                &vlen, NULL,
-                                                sodium_base64_VARIANT_ORIGINAL) != 0) {
+                                                &vlen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
                 return sd_err_set(err, SD_E_BAD_REQUEST, "Upload-Metadata",
                                   "the value of '%.40s' in Upload-Metadata is not base64", key);
             }
@@ -162,7 +161,8 @@ static const char *str_or(json_t *o, const char *key, const char *dflt, sd_arena
         size_t cap = 1;
         size_t i;
         json_t *it;
-        json_array_foreach (v, i, it) {
+        json_array_foreach(v, i, it)
+        {
             if (json_is_string(it)) {
                 cap += strlen(json_string_value(it)) + 1;
             }
@@ -170,7 +170,8 @@ static const char *str_or(json_t *o, const char *key, const char *dflt, sd_arena
         char *out = sd_arena_alloc(a, cap);
         out[0] = '\0';
         size_t len = 0;
-        json_array_foreach (v, i, it) {
+        json_array_foreach(v, i, it)
+        {
             if (json_is_string(it)) {
                 size_t n = strlen(json_string_value(it));
                 if (len > 0) {

@@ -28,12 +28,12 @@
 #include "base/err.h"
 #include "blob/blob.h"
 
-#define SD_TUS_VERSION      "1.0.0"
-#define SD_TUS_EXTENSIONS   "creation,creation-with-upload,termination,checksum,expiration"
-#define SD_TUS_CHECKSUMS    "sha1"
-#define SD_TUS_NUMBER_MAX   (INT64_C(1) << 53)
-#define SD_TUS_META_MAX     32 /* pairs */
-#define SD_TUS_SHA1_BYTES   20
+#define SD_TUS_VERSION    "1.0.0"
+#define SD_TUS_EXTENSIONS "creation,creation-with-upload,termination,checksum,expiration"
+#define SD_TUS_CHECKSUMS  "sha1"
+#define SD_TUS_NUMBER_MAX (INT64_C(1) << 53)
+#define SD_TUS_META_MAX   32 /* pairs */
+#define SD_TUS_SHA1_BYTES 20
 
 struct sd_tus_meta {
     const char *key;
@@ -69,7 +69,8 @@ struct sd_media_limits {
     int64_t max_duration_ms;  /* one recording */
     int64_t upload_expiry_ms; /* an incomplete upload lives this long after its last write */
     bool keep_originals;      /* keep the uploaded file after the transcode */
-    const char *types;        /* comma-separated content types, "video/any" style wildcards (a star) allowed */
+    const char
+        *types; /* comma-separated content types, "video/any" style wildcards (a star) allowed */
     const char *containers;   /* comma-separated probe names: "webm,matroska,mp4,mov" */
     const char *video_codecs; /* "vp8,vp9,h264,av1" */
     const char *audio_codecs; /* "opus,aac,vorbis,mp3" */

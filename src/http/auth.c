@@ -236,8 +236,8 @@ void sd_auth_preflight(struct sd_req *req, struct sd_resp *resp)
     allow[0] = '\0';
     for (size_t i = 0; i < SD_ARRAY_LEN(methods); i++) {
         struct sd_router_match m;
-        if (sd_router_match(req->app->routes, req->app->n_routes, methods[i], req->path,
-                            req->arena, &m) == SD_ROUTER_OK &&
+        if (sd_router_match(req->app->routes, req->app->n_routes, methods[i], req->path, req->arena,
+                            &m) == SD_ROUTER_OK &&
             m.route->access == SD_ACCESS_WIDGET) {
             len += (size_t)snprintf(allow + len, 64 - len, "%s%s", len ? ", " : "", methods[i]);
             if (strcmp(methods[i], "GET") == 0) {

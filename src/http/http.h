@@ -102,8 +102,8 @@ struct sd_app {
     struct sd_rate *rate;       /* MT safe */
     const struct sd_route *routes;
     size_t n_routes;
-    bool is_https; /* public_url is https: cookies get Secure */
-    sd_blob *blob; /* media objects */
+    bool is_https;                /* public_url is https: cookies get Secure */
+    sd_blob *blob;                /* media objects */
     unsigned char url_key[32];    /* signs media URLs */
     void (*wake)(void *wake_cls); /* nullable: a job was enqueued */
     void *wake_cls;

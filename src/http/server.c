@@ -140,8 +140,8 @@ static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 static struct MHD_Response *make_response(struct sd_resp *resp)
 {
     if (resp->has_file) {
-        struct MHD_Response *r =
-            MHD_create_response_from_fd_at_offset64(resp->stream_len, resp->file_fd, resp->file_off);
+        struct MHD_Response *r = MHD_create_response_from_fd_at_offset64(
+            resp->stream_len, resp->file_fd, resp->file_off);
         if (r != NULL) {
             resp->has_file = false; /* MHD closes the fd */
         }
@@ -356,7 +356,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (c->rr == SD_ROUTER_OK && c->m.route->stream != NULL) {
             /* A streaming route is authorised before its body is read, and
              * sets its own size limits. */
-            if (!sd_auth_authorize(&c->req, &c->resp) || !stream_event(c, SD_STREAM_BEGIN, NULL, 0)) {
+            if (!sd_auth_authorize(&c->req, &c->resp) ||
+                !stream_event(c, SD_STREAM_BEGIN, NULL, 0)) {
                 c->is_ended = true;
                 /* A refused body of a few MiB is read and dropped, so that the
                  * client, still sending, gets the answer instead of a reset;

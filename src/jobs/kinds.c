@@ -32,8 +32,8 @@ static sd_status expire_uploads(struct sd_job_ctx *ctx, struct sd_err *err)
     for (;;) {
         struct sd_media *rows = NULL;
         size_t n = 0;
-        sd_status st = sd_store_media_expired(ctx->db, ctx->arena, sd_clock_wall_ms(), 100, &rows,
-                                              &n, err);
+        sd_status st =
+            sd_store_media_expired(ctx->db, ctx->arena, sd_clock_wall_ms(), 100, &rows, &n, err);
         if (st != SD_OK) {
             return st;
         }
@@ -61,10 +61,7 @@ static const struct sd_job_kind kinds[] = {
      .max_attempts = 3,
      .period_ms = 3600LL * 1000},
     {.name = "media.process", .run = sd_job_media_process, .max_attempts = 3},
-    {.name = "uploads.expire",
-     .run = expire_uploads,
-     .max_attempts = 3,
-     .period_ms = 600LL * 1000},
+    {.name = "uploads.expire", .run = expire_uploads, .max_attempts = 3, .period_ms = 600LL * 1000},
 };
 
 const struct sd_job_kind *sd_job_kinds(size_t *n_out)

@@ -96,8 +96,7 @@ static sd_status scratch_make(struct run *r, struct sd_err *err)
 }
 
 /* Decrypts blob @name into the file @path. */
-static sd_status blob_to_file(sd_blob *blob, const char *name, const char *path,
-                              struct sd_err *err)
+static sd_status blob_to_file(sd_blob *blob, const char *name, const char *path, struct sd_err *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -118,8 +117,7 @@ static sd_status blob_to_file(sd_blob *blob, const char *name, const char *path,
                 continue;
             }
             if (w <= 0) {
-                st = sd_err_set(err, SD_E_IO, NULL, "cannot write '%s': %s", path,
-                                strerror(errno));
+                st = sd_err_set(err, SD_E_IO, NULL, "cannot write '%s': %s", path, strerror(errno));
             } else {
                 done += (size_t)w;
             }
@@ -223,8 +221,7 @@ static sd_status fail_media(struct run *r, const char *reason, struct sd_err *er
 
 static bool is_permanent(sd_status st)
 {
-    return st == SD_E_INVALID || st == SD_E_MEDIA || st == SD_E_UNSUPPORTED ||
-           st == SD_E_TOO_LARGE;
+    return st == SD_E_INVALID || st == SD_E_MEDIA || st == SD_E_UNSUPPORTED || st == SD_E_TOO_LARGE;
 }
 
 /* Checks a probe against the workspace's limits; a reason for a person, or NULL. */
@@ -293,22 +290,22 @@ static json_t *info_json(const struct sd_media_info *in, const struct sd_media_i
         o, "source",
         json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I, s:I}", "container", in->container,
                   "video_codec", in->has_video ? in->video_codec : NULL, "audio_codec",
-                  in->has_audio ? in->audio_codec : NULL, "width", (json_int_t)in->width,
-                  "height", (json_int_t)in->height, "rotation", (json_int_t)in->rotation,
-                  "duration_ms", (json_int_t)in->duration_ms));
-    (void)json_object_set_new(
-        o, "video",
-        json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "container", "mp4", "video_codec", "h264",
-                  "audio_codec", "aac", "width", (json_int_t)out->width, "height",
-                  (json_int_t)out->height, "bytes", (json_int_t)mp4_size));
+                  in->has_audio ? in->audio_codec : NULL, "width", (json_int_t)in->width, "height",
+                  (json_int_t)in->height, "rotation", (json_int_t)in->rotation, "duration_ms",
+                  (json_int_t)in->duration_ms));
+    (void)json_object_set_new(o, "video",
+                              json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "container", "mp4",
+                                        "video_codec", "h264", "audio_codec", "aac", "width",
+                                        (json_int_t)out->width, "height", (json_int_t)out->height,
+                                        "bytes", (json_int_t)mp4_size));
     return o;
 }
 
 static sd_status run_steps(struct run *r, struct sd_err *err)
 {
     sd_blob *blob = r->ctx->env->blob;
-    char orig[SD_MEDIA_BLOB_NAME], in_path[4200], mp4[4200], poster[4200], sprite[4200],
-        vtt[4200], pcm[4200];
+    char orig[SD_MEDIA_BLOB_NAME], in_path[4200], mp4[4200], poster[4200], sprite[4200], vtt[4200],
+        pcm[4200];
     sd_media_blob_name(orig, r->m.id, "orig");
     path_in(r, "in", in_path, sizeof(in_path));
     path_in(r, "video.mp4", mp4, sizeof(mp4));
@@ -406,8 +403,8 @@ static sd_status run_steps(struct run *r, struct sd_err *err)
     }
     if (st == SD_OK) {
         sd_log(SD_LOG_INFO, "media.ready",
-               "media=%s duration_ms=%lld in_bytes=%lld out_bytes=%llu width=%d height=%d",
-               r->m.id, (long long)in.duration_ms, (long long)r->m.upload_length,
+               "media=%s duration_ms=%lld in_bytes=%lld out_bytes=%llu width=%d height=%d", r->m.id,
+               (long long)in.duration_ms, (long long)r->m.upload_length,
                (unsigned long long)mp4_size, out.width, out.height);
     }
     return st;

@@ -203,10 +203,14 @@ static bool run_one(sd_pool *p, struct worker *w)
             db, job.id, w->owner, sd_clock_wall_ms() + lease_ms, job.progress, NULL);
         (void)ignored;
     }
-    struct sd_job_ctx ctx = {
-        .job = &job, .arena = a, .db = db, .owner = w->owner, .lease_ms = lease_ms,
-        .env = p->opts.env,
-        .max_attempts = kind->max_attempts > 0 ? kind->max_attempts : DEFAULT_ATTEMPTS};
+    struct sd_job_ctx ctx = {.job = &job,
+                             .arena = a,
+                             .db = db,
+                             .owner = w->owner,
+                             .lease_ms = lease_ms,
+                             .env = p->opts.env,
+                             .max_attempts =
+                                 kind->max_attempts > 0 ? kind->max_attempts : DEFAULT_ATTEMPTS};
     struct sd_err jerr = SD_ERR_INIT;
     sd_status outcome = kind->run(&ctx, &jerr);
     settle(p, w, db, &job, kind, outcome, &jerr);

@@ -82,11 +82,11 @@ typedef struct sd_pool sd_pool;
 
 struct sd_pool_opts {
     sd_store *store;
-    const struct sd_job_env *env; /* nullable; borrowed, outlives the pool */
+    const struct sd_job_env *env;    /* nullable; borrowed, outlives the pool */
     const struct sd_job_kind *kinds; /* borrowed; must outlive the pool */
     size_t n_kinds;
-    int n_workers;   /* 1..64 */
-    int64_t poll_ms; /* how often idle workers look again; 0 = 1000 */
+    int n_workers;    /* 1..64 */
+    int64_t poll_ms;  /* how often idle workers look again; 0 = 1000 */
     int64_t lease_ms; /* of kinds without their own; 0 = 60 s */
     struct sd_backoff backoff;
 };

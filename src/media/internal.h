@@ -20,8 +20,7 @@ sd_status sd__media_fail(struct sd_err *err, const char *what, int averr);
  * Opens @path for reading and reads its stream headers, refusing empty
  * files, files that are no media, and pictures over SD_MEDIA_MAX_DIM.
  */
-SD_MUST_CHECK sd_status sd__media_open(const char *path, AVFormatContext **out,
-                                       struct sd_err *err);
+SD_MUST_CHECK sd_status sd__media_open(const char *path, AVFormatContext **out, struct sd_err *err);
 
 /** Degrees clockwise that turn the stream's picture upright: 0, 90, 180 or 270. */
 int sd__media_rotation(const AVStream *st);

@@ -52,8 +52,7 @@ struct pcm {
     int16_t buf[8192];
 };
 
-static sd_status write_samples(struct pcm *p, const AVFrame *f, const char *out,
-                               struct sd_err *err)
+static sd_status write_samples(struct pcm *p, const AVFrame *f, const char *out, struct sd_err *err)
 {
     for (;;) {
         uint8_t *dst = (uint8_t *)p->buf;
@@ -97,14 +96,14 @@ static sd_status run(struct pcm *p, const char *in, const char *out, struct sd_e
     p->dec = c ? avcodec_alloc_context3(c) : NULL;
     if (p->dec == NULL || avcodec_parameters_to_context(p->dec, s->codecpar) < 0 ||
         avcodec_open2(p->dec, c, NULL) < 0) {
-        return sd_err_set(err, SD_E_MEDIA, NULL, "the sound of the recording cannot be decoded (%s)",
+        return sd_err_set(err, SD_E_MEDIA, NULL,
+                          "the sound of the recording cannot be decoded (%s)",
                           avcodec_get_name(s->codecpar->codec_id));
     }
     AVChannelLayout in_layout, mono = AV_CHANNEL_LAYOUT_MONO;
     if (p->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
-        av_channel_layout_default(&in_layout, p->dec->ch_layout.nb_channels > 0
-                                                  ? p->dec->ch_layout.nb_channels
-                                                  : 1);
+        av_channel_layout_default(
+            &in_layout, p->dec->ch_layout.nb_channels > 0 ? p->dec->ch_layout.nb_channels : 1);
     } else if (av_channel_layout_copy(&in_layout, &p->dec->ch_layout) < 0) {
         return sd_err_set(err, SD_E_INTERNAL, NULL, "out of memory");
     }

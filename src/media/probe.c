@@ -60,8 +60,8 @@ sd_status sd__media_open(const char *path, AVFormatContext **out, struct sd_err 
     bool any = false;
     for (unsigned i = 0; i < fc->nb_streams; i++) {
         const AVCodecParameters *p = fc->streams[i]->codecpar;
-        if (p->codec_type == AVMEDIA_TYPE_VIDEO && !(fc->streams[i]->disposition &
-                                                     AV_DISPOSITION_ATTACHED_PIC)) {
+        if (p->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(fc->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
             if (p->width <= 0 || p->height <= 0 || p->width > SD_MEDIA_MAX_DIM ||
                 p->height > SD_MEDIA_MAX_DIM) {
                 avformat_close_input(&fc);
@@ -154,9 +154,8 @@ static int64_t scan_duration(AVFormatContext *fc)
     while (av_read_frame(fc, pkt) >= 0) {
         const AVStream *st = fc->streams[pkt->stream_index];
         int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-        if (ts != AV_NOPTS_VALUE &&
-            (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ||
-             st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)) {
+        if (ts != AV_NOPTS_VALUE && (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ||
+                                     st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)) {
             int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
             int64_t e = av_rescale_q(ts - start + (pkt->duration > 0 ? pkt->duration : 0),
                                      st->time_base, (AVRational){1, 1000});

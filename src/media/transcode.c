@@ -75,7 +75,8 @@ static sd_status open_decoder(struct lane *l, int threads, struct sd_err *err)
 {
     const AVCodec *c = avcodec_find_decoder(l->in->codecpar->codec_id);
     if (c == NULL) {
-        return sd_err_set(err, SD_E_MEDIA, NULL, "the recording uses a codec that cannot be read (%s)",
+        return sd_err_set(err, SD_E_MEDIA, NULL,
+                          "the recording uses a codec that cannot be read (%s)",
                           avcodec_get_name(l->in->codecpar->codec_id));
     }
     l->dec = avcodec_alloc_context3(c);
@@ -127,17 +128,17 @@ static sd_status video_graph(struct tc *t, int ow, int oh, int rotation, struct 
         return graph_fail(err, AVERROR(ENOMEM));
     }
     l->graph->nb_threads = 1;
-    AVRational sar = l->dec->sample_aspect_ratio.num ? l->dec->sample_aspect_ratio
-                                                     : (AVRational){1, 1};
+    AVRational sar =
+        l->dec->sample_aspect_ratio.num ? l->dec->sample_aspect_ratio : (AVRational){1, 1};
     (void)snprintf(args, sizeof(args),
                    "video_size=%dx%d:pix_fmt=%d:time_base=%d/%d:pixel_aspect=%d/%d", l->dec->width,
                    l->dec->height, l->dec->pix_fmt, l->in->time_base.num, l->in->time_base.den,
                    sar.num, sar.den);
-    int rc = avfilter_graph_create_filter(&l->src, avfilter_get_by_name("buffer"), "in", args,
-                                          NULL, l->graph);
+    int rc = avfilter_graph_create_filter(&l->src, avfilter_get_by_name("buffer"), "in", args, NULL,
+                                          l->graph);
     if (rc >= 0) {
-        rc = avfilter_graph_create_filter(&l->sink, avfilter_get_by_name("buffersink"), "out",
-                                          NULL, NULL, l->graph);
+        rc = avfilter_graph_create_filter(&l->sink, avfilter_get_by_name("buffersink"), "out", NULL,
+                                          NULL, l->graph);
     }
     if (rc < 0) {
         return graph_fail(err, rc);
@@ -176,9 +177,8 @@ static sd_status audio_graph(struct tc *t, struct sd_err *err)
     char args[512];
     AVChannelLayout in_layout;
     if (l->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || l->dec->ch_layout.nb_channels == 0) {
-        av_channel_layout_default(&in_layout, l->dec->ch_layout.nb_channels > 0
-                                                  ? l->dec->ch_layout.nb_channels
-                                                  : 1);
+        av_channel_layout_default(
+            &in_layout, l->dec->ch_layout.nb_channels > 0 ? l->dec->ch_layout.nb_channels : 1);
     } else if (av_channel_layout_copy(&in_layout, &l->dec->ch_layout) < 0) {
         return graph_fail(err, AVERROR(ENOMEM));
     }
@@ -473,8 +473,8 @@ static sd_status thumbs_take(struct tc *t, const AVFrame *f, int64_t ms, struct 
 {
     if (t->has_poster && ms >= t->o->poster_at_ms) {
         t->has_poster = false;
-        int pw = t->o->poster_width > 0 && t->o->poster_width < f->width ? t->o->poster_width
-                                                                           : f->width;
+        int pw =
+            t->o->poster_width > 0 && t->o->poster_width < f->width ? t->o->poster_width : f->width;
         int ph = ((int)((int64_t)pw * f->height / f->width)) & ~1;
         sd_status st = write_jpeg(f, pw & ~1, ph > 1 ? ph : 2, t->o->poster_path, err);
         if (st != SD_OK) {
@@ -488,8 +488,8 @@ static sd_status thumbs_take(struct tc *t, const AVFrame *f, int64_t ms, struct 
         int dst_ls[4];
         for (int p = 0; p < 3; p++) {
             int sx = p ? 1 : 0;
-            dst[p] = t->canvas->data[p] + (ptrdiff_t)((row * t->tile_h) >> sx) *
-                                              t->canvas->linesize[p] +
+            dst[p] = t->canvas->data[p] +
+                     (ptrdiff_t)((row * t->tile_h) >> sx) * t->canvas->linesize[p] +
                      ((col * t->tile_w) >> sx);
             dst_ls[p] = t->canvas->linesize[p];
         }
@@ -514,8 +514,8 @@ static sd_status thumbs_finish(struct tc *t, int64_t end_ms, struct sd_err *err)
     if (t->canvas == NULL || t->n_tiles == 0) {
         return SD_OK;
     }
-    sd_status st = write_jpeg(t->canvas, t->canvas->width, t->canvas->height, t->o->sprite_path,
-                              err);
+    sd_status st =
+        write_jpeg(t->canvas, t->canvas->width, t->canvas->height, t->o->sprite_path, err);
     if (st != SD_OK) {
         return st;
     }
@@ -653,7 +653,8 @@ static sd_status run(struct tc *t, const char *in, const char *out, struct sd_er
         return st;
     }
     t->v.index = av_find_best_stream(t->ifc, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    if (t->v.index >= 0 && (t->ifc->streams[t->v.index]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+    if (t->v.index >= 0 &&
+        (t->ifc->streams[t->v.index]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
         t->v.index = -1;
     }
     t->a.index = av_find_best_stream(t->ifc, AVMEDIA_TYPE_AUDIO, -1, -1, NULL, 0);
@@ -728,8 +729,8 @@ static sd_status run(struct tc *t, const char *in, const char *out, struct sd_er
     int64_t end_ms = 0;
     for (unsigned i = 0; i < t->ofc->nb_streams; i++) {
         const AVStream *s = t->ofc->streams[i];
-        int64_t d = s->duration > 0 ? av_rescale_q(s->duration, s->time_base, (AVRational){1, 1000})
-                                    : 0;
+        int64_t d =
+            s->duration > 0 ? av_rescale_q(s->duration, s->time_base, (AVRational){1, 1000}) : 0;
         end_ms = d > end_ms ? d : end_ms;
     }
     t->res->duration_ms = end_ms > 0 ? end_ms : t->duration_ms;
@@ -737,8 +738,8 @@ static sd_status run(struct tc *t, const char *in, const char *out, struct sd_er
 }
 
 sd_status sd_media_transcode(const char *in, const char *out, const struct sd_media_opts *opts,
-                             sd_media_progress_fn progress, void *user,
-                             struct sd_media_result *res, struct sd_err *err)
+                             sd_media_progress_fn progress, void *user, struct sd_media_result *res,
+                             struct sd_err *err)
 {
     struct tc t = {.o = opts, .progress = progress, .user = user, .last_pct = -1, .res = res};
     memset(res, 0, sizeof(*res));
@@ -748,8 +749,9 @@ sd_status sd_media_transcode(const char *in, const char *out, const struct sd_me
     t.frame = av_frame_alloc();
     t.filt = av_frame_alloc();
     t.pkt = av_packet_alloc();
-    sd_status st = t.frame && t.filt && t.pkt ? run(&t, in, out, err)
-                                              : sd_err_set(err, SD_E_INTERNAL, NULL, "out of memory");
+    sd_status st = t.frame && t.filt && t.pkt
+                       ? run(&t, in, out, err)
+                       : sd_err_set(err, SD_E_INTERNAL, NULL, "out of memory");
     lane_free(&t.v);
     lane_free(&t.a);
     if (t.ofc != NULL) {

@@ -142,10 +142,10 @@ struct sd_media {
     const char *content_type; /* nullable, from Upload-Metadata */
     const char *metadata;     /* the Upload-Metadata header as sent, "" when none */
     int64_t upload_length;
-    int64_t upload_offset; /* durable bytes */
-    const char *state;     /* uploading, uploaded, processing, ready, failed */
-    int64_t progress;      /* 0..100 of the processing */
-    const char *failure;   /* nullable: why it failed, for a person */
+    int64_t upload_offset;  /* durable bytes */
+    const char *state;      /* uploading, uploaded, processing, ready, failed */
+    int64_t progress;       /* 0..100 of the processing */
+    const char *failure;    /* nullable: why it failed, for a person */
     const char *message_id; /* nullable: the message it is attached to */
     const char *info;       /* JSON: container, codecs, size of the result */
     int64_t duration_ms;    /* 0 until probed */

@@ -430,24 +430,15 @@ static const struct entity job_ent = {"jobs",
                                       2};
 
 static const struct col media_cols[] = {
-    COL(struct sd_media, id, C_TEXT),
-    COL(struct sd_media, workspace_id, C_TEXT),
-    COL(struct sd_media, created_at, C_INT),
-    COL(struct sd_media, creator_type, C_TEXT),
-    COL(struct sd_media, creator_id, C_TEXT),
-    COL(struct sd_media, filename, C_TEXT),
-    COL(struct sd_media, content_type, C_TEXT),
-    COL(struct sd_media, metadata, C_TEXT),
-    COL(struct sd_media, upload_length, C_INT),
-    COL(struct sd_media, upload_offset, C_INT),
-    COL(struct sd_media, state, C_TEXT),
-    COL(struct sd_media, progress, C_INT),
-    COL(struct sd_media, failure, C_TEXT),
-    COL(struct sd_media, message_id, C_TEXT),
-    COL(struct sd_media, info, C_TEXT),
-    COL(struct sd_media, duration_ms, C_TIME),
-    COL(struct sd_media, size_bytes, C_TIME),
-    COL(struct sd_media, expires_at, C_TIME),
+    COL(struct sd_media, id, C_TEXT),           COL(struct sd_media, workspace_id, C_TEXT),
+    COL(struct sd_media, created_at, C_INT),    COL(struct sd_media, creator_type, C_TEXT),
+    COL(struct sd_media, creator_id, C_TEXT),   COL(struct sd_media, filename, C_TEXT),
+    COL(struct sd_media, content_type, C_TEXT), COL(struct sd_media, metadata, C_TEXT),
+    COL(struct sd_media, upload_length, C_INT), COL(struct sd_media, upload_offset, C_INT),
+    COL(struct sd_media, state, C_TEXT),        COL(struct sd_media, progress, C_INT),
+    COL(struct sd_media, failure, C_TEXT),      COL(struct sd_media, message_id, C_TEXT),
+    COL(struct sd_media, info, C_TEXT),         COL(struct sd_media, duration_ms, C_TIME),
+    COL(struct sd_media, size_bytes, C_TIME),   COL(struct sd_media, expires_at, C_TIME),
     COL(struct sd_media, updated_at, C_INT),
 };
 static const struct entity media_ent = {"media",
@@ -1151,11 +1142,10 @@ sd_status sd_store_media_processed(sd_db *db, const struct sd_media *m, struct s
 }
 
 sd_status sd_store_media_advance(sd_db *db, const char *ws_id, const char *id, int64_t from,
-                                 int64_t to, int64_t expires_at, int64_t now_ms,
-                                 struct sd_err *err)
+                                 int64_t to, int64_t expires_at, int64_t now_ms, struct sd_err *err)
 {
-    struct sd_db_val p[] = {SD_DB_I64(to),         SD_DB_I64(expires_at), SD_DB_I64(now_ms),
-                            SD_DB_TEXT_C(id),      SD_DB_TEXT_C(ws_id),   SD_DB_I64(from)};
+    struct sd_db_val p[] = {SD_DB_I64(to),    SD_DB_I64(expires_at), SD_DB_I64(now_ms),
+                            SD_DB_TEXT_C(id), SD_DB_TEXT_C(ws_id),   SD_DB_I64(from)};
     int64_t changed = 0;
     sd_status st = exec(db,
                         "UPDATE media SET upload_offset = ?, expires_at = ?, updated_at = ? "

@@ -274,8 +274,8 @@ SD_MUST_CHECK sd_status sd_store_media_of_message(sd_db *db, sd_arena *a, const 
                                                   const char *message_id, struct sd_media **out,
                                                   size_t *n_out, struct sd_err *err);
 /** Uploads still incomplete at @now_ms past their deadline, at most @limit. */
-SD_MUST_CHECK sd_status sd_store_media_expired(sd_db *db, sd_arena *a, int64_t now_ms,
-                                               size_t limit, struct sd_media **out, size_t *n_out,
+SD_MUST_CHECK sd_status sd_store_media_expired(sd_db *db, sd_arena *a, int64_t now_ms, size_t limit,
+                                               struct sd_media **out, size_t *n_out,
                                                struct sd_err *err);
 SD_MUST_CHECK sd_status sd_store_media_delete(sd_db *db, const char *ws_id, const char *id,
                                               struct sd_err *err);

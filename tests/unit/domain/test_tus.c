@@ -76,7 +76,15 @@ static void test_numbers(void **state)
     assert_int_equal(v, 0);
     assert_int_equal(sd_tus_number("Upload-Length", "9007199254740992", &v, &err), SD_OK);
     assert_int_equal(v, SD_TUS_NUMBER_MAX);
-    const char *bad[] = {NULL, "", "-1", "+1", " 1", "1 ", "1.0", "0x10", "9007199254740993",
+    const char *bad[] = {NULL,
+                         "",
+                         "-1",
+                         "+1",
+                         " 1",
+                         "1 ",
+                         "1.0",
+                         "0x10",
+                         "9007199254740993",
                          "99999999999999999999999"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         sd_err_clear(&err);
@@ -98,8 +106,14 @@ static void test_checksum(void **state)
     assert_int_equal(sd_tus_checksum_parse("md5 XUFAKrxLKna5cZ2REBfFkg==", d, &err),
                      SD_E_UNSUPPORTED);
     assert_int_equal(sd_tus_checksum_parse("sha256 abc", d, &err), SD_E_UNSUPPORTED);
-    const char *bad[] = {NULL, "", "sha1", "sha1 ", " qvTG", "sha1 qvTGHdzF6KLavt4PO0gs2a6pQ0=",
-                         "sha1 qvTGHdzF6KLavt4PO0gs2a6pQ00=AAAA", "sha1 !!!!"};
+    const char *bad[] = {NULL,
+                         "",
+                         "sha1",
+                         "sha1 ",
+                         " qvTG",
+                         "sha1 qvTGHdzF6KLavt4PO0gs2a6pQ0=",
+                         "sha1 qvTGHdzF6KLavt4PO0gs2a6pQ00=AAAA",
+                         "sha1 !!!!"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         sd_err_clear(&err);
         assert_int_equal(sd_tus_checksum_parse(bad[i], d, &err), SD_E_BAD_REQUEST);
