@@ -31,7 +31,7 @@
 #include "http/range.h"
 #include "base/banned.h"
 
-#define URL_TTL_S (6 * 3600)
+#define URL_TTL_S ((int64_t)6 * 3600)
 #define VTT_MAX   (256u << 10)
 
 struct file_kind {
@@ -130,7 +130,7 @@ static void send_vtt(struct sd_req *req, struct sd_resp *resp, const char *id, c
     text[got] = '\0';
     const char *sprite = signed_path(req, id, "sprite.jpg", exp);
     static const char ref[] = "sprite.jpg#";
-    struct sd_buf out = SD_BUF_INIT(VTT_MAX * 4);
+    struct sd_buf out = SD_BUF_INIT((size_t)VTT_MAX * 4);
     const char *p = text;
     bool ok = true;
     for (const char *hit; ok && (hit = strstr(p, ref)) != NULL; p = hit + sizeof(ref) - 1) {

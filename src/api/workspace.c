@@ -15,8 +15,8 @@
 
 static const struct sd_json_field media_fields[] = {
     {"max_bytes", SD_JSON_INT, .lo = 1, .hi = INT64_C(1) << 40},
-    {"max_duration_s", SD_JSON_INT, .lo = 1, .hi = 24 * 3600},
-    {"upload_expiry_s", SD_JSON_INT, .lo = 1, .hi = 30 * 24 * 3600},
+    {"max_duration_s", SD_JSON_INT, .lo = 1, .hi = INT64_C(24) * 3600},
+    {"upload_expiry_s", SD_JSON_INT, .lo = 1, .hi = INT64_C(30) * 24 * 3600},
     {"keep_originals", SD_JSON_BOOL, .is_required = false},
     {"types", SD_JSON_STR_ARR, .min = 1, .max = 100, .max_items = 50},
     {"containers", SD_JSON_STR_ARR, .min = 1, .max = 40, .max_items = 50},

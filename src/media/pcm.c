@@ -24,12 +24,21 @@ static void put32(unsigned char *p, uint32_t v)
     put16(p + 2, v >> 16);
 }
 
+/* A four-character code of a RIFF header, without its terminating NUL. */
+static void put_tag(unsigned char *h, const char tag[4])
+{
+    for (int i = 0; i < 4; i++) {
+        h[i] = (unsigned char)tag[i];
+    }
+}
+
 /* The 44-byte RIFF/WAVE header of @data_bytes of 16-bit mono PCM at RATE. */
 static void wav_header(unsigned char h[44], uint32_t data_bytes)
 {
-    memcpy(h, "RIFF", 4);
+    put_tag(h, "RIFF");
     put32(h + 4, 36 + data_bytes);
-    memcpy(h + 8, "WAVEfmt ", 8);
+    put_tag(h + 8, "WAVE");
+    put_tag(h + 12, "fmt ");
     put32(h + 16, 16);
     put16(h + 20, 1); /* PCM */
     put16(h + 22, 1); /* mono */
@@ -37,7 +46,7 @@ static void wav_header(unsigned char h[44], uint32_t data_bytes)
     put32(h + 28, RATE * 2);
     put16(h + 32, 2);
     put16(h + 34, 16);
-    memcpy(h + 36, "data", 4);
+    put_tag(h + 36, "data");
     put32(h + 40, data_bytes);
 }
 
@@ -56,12 +65,11 @@ static sd_status write_samples(struct pcm *p, const AVFrame *f, const char *out,
 {
     for (;;) {
         uint8_t *dst = (uint8_t *)p->buf;
-        const uint8_t *const *src = NULL;
+        /* swr_convert takes const uint8_t ** (FFmpeg 5) or const uint8_t *const * (later). */
+        const uint8_t **in = NULL;
         if (f != NULL) {
-            src = (const uint8_t *const *)f->extended_data;
+            memcpy((void *)&in, (const void *)&f->extended_data, sizeof(in));
         }
-        /* swr_convert's input is const only in later FFmpeg versions. */
-        const uint8_t **in = (const uint8_t **)(uintptr_t)src;
         int n = swr_convert(p->swr, &dst, (int)(sizeof(p->buf) / sizeof(p->buf[0])), in,
                             f ? f->nb_samples : 0);
         if (n < 0) {

@@ -174,8 +174,8 @@ sd_status sd_media_probe(const char *path, struct sd_media_info *out, struct sd_
     memset(out, 0, sizeof(*out));
     AVFormatContext *fc = NULL;
     sd_status st = sd__media_open(path, &fc, err);
-    if (st != SD_OK) {
-        return st;
+    if (st != SD_OK || fc == NULL) {
+        return st != SD_OK ? st : sd_err_set(err, SD_E_INTERNAL, NULL, "no format context");
     }
     container_of(fc, out->container, sizeof(out->container));
     int v = av_find_best_stream(fc, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);

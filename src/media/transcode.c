@@ -455,11 +455,12 @@ static sd_status thumbs_setup(struct tc *t, struct sd_err *err)
     }
     /* Black, so tiles never filled show as such. */
     for (int y = 0; y < t->canvas->height; y++) {
-        memset(t->canvas->data[0] + y * t->canvas->linesize[0], 16, (size_t)t->canvas->width);
+        memset(t->canvas->data[0] + (ptrdiff_t)y * t->canvas->linesize[0], 16,
+               (size_t)t->canvas->width);
     }
     for (int p = 1; p < 3; p++) {
         for (int y = 0; y < t->canvas->height / 2; y++) {
-            memset(t->canvas->data[p] + y * t->canvas->linesize[p], 128,
+            memset(t->canvas->data[p] + (ptrdiff_t)y * t->canvas->linesize[p], 128,
                    (size_t)t->canvas->width / 2);
         }
     }

@@ -1179,10 +1179,10 @@ sd_status sd_store_media_attach(sd_db *db, const char *ws_id, const char *id,
     if (st != SD_OK || changed == 1) {
         return st;
     }
-    struct sd_media cur;
+    struct sd_media cur = {0};
     sd_arena *a = sd_arena_new();
     st = sd_store_media_get(db, a, ws_id, id, &cur, err);
-    bool uploading = st == SD_OK && strcmp(cur.state, "uploading") == 0;
+    bool uploading = st == SD_OK && cur.state != NULL && strcmp(cur.state, "uploading") == 0;
     sd_arena_free(a);
     if (st != SD_OK) {
         return st;
