@@ -38,10 +38,9 @@
 #include "base/log.h"
 #include "domain/tus.h"
 #include "jobs/kinds.h"
+#include "jobs/scratch.h"
 #include "media/media.h"
 #include "base/banned.h"
-
-#define COPY_BUF (1u << 20)
 
 struct run {
     struct sd_job_ctx *ctx;
@@ -55,127 +54,6 @@ struct run {
 static void path_in(const struct run *r, const char *file, char *out, size_t n)
 {
     (void)snprintf(out, n, "%s/%s", r->dir, file);
-}
-
-/* Removes the scratch folder and what is in it (one level: it has no subfolders). */
-static void scratch_remove(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d != NULL) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-                continue;
-            }
-            (void)unlinkat(dirfd(d), e->d_name, 0);
-        }
-        (void)closedir(d);
-    }
-    (void)rmdir(dir);
-}
-
-static sd_status scratch_make(struct run *r, struct sd_err *err)
-{
-    char work[4096];
-    const char *data = r->ctx->env->cfg->data_dir;
-    (void)snprintf(work, sizeof(work), "%s/work", data);
-    if (mkdir(work, 0700) != 0 && errno != EEXIST) {
-        return sd_err_set(err, SD_E_IO, NULL, "cannot make the scratch folder '%s': %s", work,
-                          strerror(errno));
-    }
-    if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/%s", work, r->ctx->job->id) >=
-        sizeof(r->dir)) {
-        return sd_err_set(err, SD_E_IO, NULL, "the data folder's path is too long");
-    }
-    scratch_remove(r->dir); /* what a killed attempt left */
-    if (mkdir(r->dir, 0700) != 0) {
-        return sd_err_set(err, SD_E_IO, NULL, "cannot make the scratch folder '%s': %s", r->dir,
-                          strerror(errno));
-    }
-    return SD_OK;
-}
-
-/* Decrypts blob @name into the file @path. */
-static sd_status blob_to_file(sd_blob *blob, const char *name, const char *path, struct sd_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return sd_err_set(err, SD_E_IO, NULL, "cannot write '%s': %s", path, strerror(errno));
-    }
-    char *buf = malloc(COPY_BUF);
-    sd_status st = buf ? SD_OK : sd_err_set(err, SD_E_IO, NULL, "out of memory");
-    uint64_t off = 0;
-    while (st == SD_OK) {
-        size_t got = 0;
-        st = sd_blob_read(blob, name, off, buf, COPY_BUF, &got, err);
-        if (st != SD_OK || got == 0) {
-            break;
-        }
-        for (size_t done = 0; st == SD_OK && done < got;) {
-            ssize_t w = write(fd, buf + done, got - done);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w <= 0) {
-                st = sd_err_set(err, SD_E_IO, NULL, "cannot write '%s': %s", path, strerror(errno));
-            } else {
-                done += (size_t)w;
-            }
-        }
-        off += got;
-        if (got < COPY_BUF) {
-            break;
-        }
-    }
-    free(buf);
-    if (close(fd) != 0 && st == SD_OK) {
-        st = sd_err_set(err, SD_E_IO, NULL, "cannot write '%s': %s", path, strerror(errno));
-    }
-    return st;
-}
-
-/* Seals the file @path as blob @name, replacing one a killed attempt left. */
-static sd_status file_to_blob(sd_blob *blob, const char *path, const char *name, uint64_t *size,
-                              struct sd_err *err)
-{
-    struct sd_err ignored = SD_ERR_INIT;
-    sd_status gone = sd_blob_delete(blob, name, &ignored);
-    (void)gone; /* absent, as it mostly is */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return sd_err_set(err, SD_E_IO, NULL, "cannot read '%s': %s", path, strerror(errno));
-    }
-    sd_blob_writer *w = NULL;
-    sd_status st = sd_blob_create(blob, name, &w, err);
-    char *buf = st == SD_OK ? malloc(COPY_BUF) : NULL;
-    if (st == SD_OK && buf == NULL) {
-        st = sd_err_set(err, SD_E_IO, NULL, "out of memory");
-    }
-    uint64_t total = 0;
-    while (st == SD_OK) {
-        ssize_t n = read(fd, buf, COPY_BUF);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            st = sd_err_set(err, SD_E_IO, NULL, "cannot read '%s': %s", path, strerror(errno));
-        } else if (n == 0) {
-            break;
-        } else {
-            st = sd_blob_write(w, buf, (size_t)n, err);
-            total += (uint64_t)n;
-        }
-    }
-    if (st == SD_OK) {
-        st = sd_blob_finish(w, err);
-    }
-    sd_blob_writer_close(w);
-    free(buf);
-    (void)close(fd);
-    if (size != NULL) {
-        *size = total;
-    }
-    return st;
 }
 
 /* Records progress in the media row and beats the job's lease, at most twice a second. */
@@ -314,7 +192,7 @@ static sd_status run_steps(struct run *r, struct sd_err *err)
     path_in(r, "thumbnails.vtt", vtt, sizeof(vtt));
     path_in(r, "audio.wav", pcm, sizeof(pcm));
 
-    sd_status st = blob_to_file(blob, orig, in_path, err);
+    sd_status st = sd__blob_to_file(blob, orig, in_path, err);
     if (st == SD_OK) {
         st = progress(r, 5, true, err);
     }
@@ -379,7 +257,7 @@ static sd_status run_steps(struct run *r, struct sd_err *err)
         }
         sd_media_blob_name(name, r->m.id, outs[i][0]);
         path_in(r, outs[i][1], path, sizeof(path));
-        st = file_to_blob(blob, path, name, i == 0 ? &mp4_size : NULL, err);
+        st = sd__file_to_blob(blob, path, name, i == 0 ? &mp4_size : NULL, err);
     }
     if (st != SD_OK) {
         return st;
@@ -449,13 +327,13 @@ sd_status sd_job_media_process(struct sd_job_ctx *ctx, struct sd_err *err)
     r->m.failure = NULL;
     st = progress(r, 0, true, err);
     if (st == SD_OK) {
-        st = scratch_make(r, err);
+        st = sd__scratch_make(r->ctx, r->dir, sizeof(r->dir), err);
     }
     if (st == SD_OK) {
         st = run_steps(r, err);
     }
     if (r->dir[0] != '\0') {
-        scratch_remove(r->dir);
+        sd__scratch_remove(r->dir);
     }
     if (st != SD_OK && st != SD_E_CONFLICT && ctx->job->attempts >= ctx->max_attempts) {
         /* The last attempt: the media must not stay "processing" for ever. */

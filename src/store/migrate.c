@@ -5,7 +5,10 @@
  * Migrations are the files src/store/sql/NNNN_name.sql, embedded in the
  * binary at build time (scripts/embed.py) in order. Each is applied once, in
  * its own transaction, and recorded in schema_migrations(version, name,
- * applied_at). Under the driver's migration lock (an advisory lock on
+ * applied_at). SQL is portable (see driver.h) except in a file named
+ * NNNN_name.<driver>.sql ("sqlite", "postgres"), which only that driver
+ * applies; each driver then has its own file of the same number (full-text
+ * search is the case: FTS5 and tsvector). Under the driver's migration lock (an advisory lock on
  * PostgreSQL; SQLite's write lock does the same), a process re-reads the
  * applied versions inside the transaction, so two servers starting together
  * never apply one twice. A migration is never edited once released: changes
@@ -30,6 +33,7 @@ extern const struct sd_embedded sd__migrations[];
 
 sd_status sd__store_exec_script(sd_db *db, const char *sql, struct sd_err *err);
 sd_status sd__store_migration_lock(sd_db *db, bool lock, struct sd_err *err);
+const char *sd__store_driver_name(const sd_db *db);
 sd_status sd__store_query(sd_db *db, sd_arena *a, const char *sql, const struct sd_db_val *params,
                           size_t n_params, struct sd_db_rows *out, struct sd_err *err);
 
@@ -44,6 +48,23 @@ static int version_of(const char *name)
         v = v * 10 + (name[i] - '0');
     }
     return v;
+}
+
+/* False for a NNNN_name.<driver>.sql of another driver than @db's. */
+static bool is_for(const sd_db *db, const char *name)
+{
+    const char *end = strrchr(name, '.');
+    const char *dot = NULL;
+    for (const char *p = name; p < end; p++) {
+        if (*p == '.') {
+            dot = p;
+        }
+    }
+    if (end == NULL || dot == NULL) {
+        return true;
+    }
+    const char *drv = sd__store_driver_name(db);
+    return strlen(drv) == (size_t)(end - dot - 1) && strncmp(dot + 1, drv, strlen(drv)) == 0;
 }
 
 static sd_status is_applied(sd_db *db, int version, bool *out, struct sd_err *err)
@@ -107,6 +128,9 @@ sd_status sd_store_migrate(sd_db *db, int *n_applied_out, struct sd_err *err)
     }
     st = sd__store_exec_script(db, create_table, err);
     for (const struct sd_embedded *m = sd__migrations; st == SD_OK && m->name != NULL; m++) {
+        if (!is_for(db, m->name)) {
+            continue;
+        }
         bool applied = false;
         st = apply_one(db, m, &applied, err);
         if (applied) {

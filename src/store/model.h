@@ -152,6 +152,42 @@ struct sd_media {
     int64_t size_bytes;     /* 0 until transcoded: bytes of the playable file */
     int64_t expires_at;     /* 0 once complete: an incomplete upload's deadline */
     int64_t updated_at;
+    const char *transcript_state;   /* none, pending, processing, ready, failed */
+    int64_t transcript_progress;    /* 0..100 of the recognition */
+    const char *transcript_failure; /* nullable */
+};
+
+/* The stored transcript of a media (the JSON of src/speech, sd_transcript_json). */
+struct sd_transcript_row {
+    const char *media_id;
+    const char *workspace_id;
+    int64_t created_at;
+    const char *engine;
+    const char *model;
+    const char *language;
+    int64_t duration_ms;
+    int64_t n_words;
+    const char *reason; /* nullable: why it has no words */
+    const char *body;   /* JSON */
+};
+
+/* One searchable piece of a transcript. */
+struct sd_search_seg {
+    int64_t start_ms;
+    int64_t end_ms;
+    const char *text;
+};
+
+/* One search result. */
+struct sd_search_hit {
+    const char *kind;       /* subject, message, transcript */
+    const char *ticket_id;  /* nullable: a transcript of media not attached yet */
+    const char *message_id; /* nullable */
+    const char *media_id;   /* nullable */
+    int64_t start_ms;       /* -1 unless a transcript */
+    int64_t end_ms;
+    const char *snippet; /* the text around the hit, matches between \x02 and \x03 */
+    int64_t created_at;
 };
 
 #endif

@@ -26,6 +26,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/rand.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "store/driver.h"
@@ -226,6 +227,12 @@ sd_status sd__store_exec_script(sd_db *db, const char *sql, struct sd_err *err);
 sd_status sd__store_exec_script(sd_db *db, const char *sql, struct sd_err *err)
 {
     return db->store->drv->exec_script(db->conn, sql, err);
+}
+
+const char *sd__store_driver_name(const sd_db *db);
+const char *sd__store_driver_name(const sd_db *db)
+{
+    return db->store->drv->name;
 }
 
 sd_status sd__store_migration_lock(sd_db *db, bool lock, struct sd_err *err);
@@ -430,16 +437,28 @@ static const struct entity job_ent = {"jobs",
                                       2};
 
 static const struct col media_cols[] = {
-    COL(struct sd_media, id, C_TEXT),           COL(struct sd_media, workspace_id, C_TEXT),
-    COL(struct sd_media, created_at, C_INT),    COL(struct sd_media, creator_type, C_TEXT),
-    COL(struct sd_media, creator_id, C_TEXT),   COL(struct sd_media, filename, C_TEXT),
-    COL(struct sd_media, content_type, C_TEXT), COL(struct sd_media, metadata, C_TEXT),
-    COL(struct sd_media, upload_length, C_INT), COL(struct sd_media, upload_offset, C_INT),
-    COL(struct sd_media, state, C_TEXT),        COL(struct sd_media, progress, C_INT),
-    COL(struct sd_media, failure, C_TEXT),      COL(struct sd_media, message_id, C_TEXT),
-    COL(struct sd_media, info, C_TEXT),         COL(struct sd_media, duration_ms, C_TIME),
-    COL(struct sd_media, size_bytes, C_TIME),   COL(struct sd_media, expires_at, C_TIME),
+    COL(struct sd_media, id, C_TEXT),
+    COL(struct sd_media, workspace_id, C_TEXT),
+    COL(struct sd_media, created_at, C_INT),
+    COL(struct sd_media, creator_type, C_TEXT),
+    COL(struct sd_media, creator_id, C_TEXT),
+    COL(struct sd_media, filename, C_TEXT),
+    COL(struct sd_media, content_type, C_TEXT),
+    COL(struct sd_media, metadata, C_TEXT),
+    COL(struct sd_media, upload_length, C_INT),
+    COL(struct sd_media, upload_offset, C_INT),
+    COL(struct sd_media, state, C_TEXT),
+    COL(struct sd_media, progress, C_INT),
+    COL(struct sd_media, failure, C_TEXT),
+    COL(struct sd_media, message_id, C_TEXT),
+    COL(struct sd_media, info, C_TEXT),
+    COL(struct sd_media, duration_ms, C_TIME),
+    COL(struct sd_media, size_bytes, C_TIME),
+    COL(struct sd_media, expires_at, C_TIME),
     COL(struct sd_media, updated_at, C_INT),
+    COL(struct sd_media, transcript_state, C_TEXT),
+    COL(struct sd_media, transcript_progress, C_INT),
+    COL(struct sd_media, transcript_failure, C_TEXT),
 };
 static const struct entity media_ent = {"media",
                                         "media",
@@ -977,9 +996,24 @@ sd_status sd_store_session_delete_agent(sd_db *db, const char *ws_id, const char
 
 /* ---- tickets ------------------------------------------------------------ */
 
+/* The subject of ticket @t as search document "sub:<id>", made or replaced. */
+static sd_status index_subject(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
+{
+    char id[SD_ID_MAX + 8];
+    (void)snprintf(id, sizeof(id), "sub:%s", t->id);
+    struct sd_db_val p[] = {SD_DB_TEXT_C(id), SD_DB_TEXT_C(t->workspace_id), SD_DB_TEXT_C(t->id),
+                            SD_DB_TEXT_C(t->subject ? t->subject : ""), SD_DB_I64(t->created_at)};
+    return exec(db,
+                "INSERT INTO search_docs (id, workspace_id, kind, ticket_id, body, created_at) "
+                "VALUES (?, ?, 'subject', ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+                p, SD_ARRAY_LEN(p), NULL, err);
+}
+
 sd_status sd_store_ticket_insert(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
 {
-    return ent_insert(db, &ticket_ent, t, err);
+    sd_status st = ent_insert(db, &ticket_ent, t, err);
+    return st == SD_OK ? index_subject(db, t, err) : st;
 }
 
 sd_status sd_store_ticket_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
@@ -990,7 +1024,8 @@ sd_status sd_store_ticket_get(sd_db *db, sd_arena *a, const char *ws_id, const c
 
 sd_status sd_store_ticket_update(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
 {
-    return ent_update(db, &ticket_ent, t, err);
+    sd_status st = ent_update(db, &ticket_ent, t, err);
+    return st == SD_OK ? index_subject(db, t, err) : st;
 }
 
 sd_status sd_store_ticket_delete(sd_db *db, const char *ws_id, const char *id, struct sd_err *err)
@@ -1059,7 +1094,18 @@ sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char *ws_id,
 
 sd_status sd_store_message_insert(sd_db *db, const struct sd_message *m, struct sd_err *err)
 {
-    return ent_insert(db, &message_ent, m, err);
+    sd_status st = ent_insert(db, &message_ent, m, err);
+    if (st != SD_OK || m->body == NULL || m->body[0] == '\0') {
+        return st;
+    }
+    struct sd_db_val p[] = {SD_DB_TEXT_C(m->id),        SD_DB_TEXT_C(m->workspace_id),
+                            SD_DB_TEXT_C(m->ticket_id), SD_DB_TEXT_C(m->id),
+                            SD_DB_I64(m->is_internal),  SD_DB_TEXT_C(m->body),
+                            SD_DB_I64(m->created_at)};
+    return exec(db,
+                "INSERT INTO search_docs (id, workspace_id, kind, ticket_id, message_id, "
+                "is_internal, body, created_at) VALUES (?, ?, 'message', ?, ?, ?, ?, ?)",
+                p, SD_ARRAY_LEN(p), NULL, err);
 }
 
 sd_status sd_store_message_list(sd_db *db, sd_arena *a, const char *ws_id, const char *ticket_id,
@@ -1088,7 +1134,11 @@ sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const char *ws_id, cons
 
 sd_status sd_store_media_insert(sd_db *db, const struct sd_media *m, struct sd_err *err)
 {
-    return ent_insert(db, &media_ent, m, err);
+    struct sd_media copy = *m;
+    if (copy.transcript_state == NULL) {
+        copy.transcript_state = "none";
+    }
+    return ent_insert(db, &media_ent, &copy, err);
 }
 
 sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
@@ -1373,4 +1423,211 @@ sd_status sd_store_job_fail(sd_db *db, const char *id, const char *owner, int64_
                             "lease_until = NULL, updated_at = ?, finished_at = ? WHERE id = ? AND "
                             "lease_owner = ? AND state = 'running'",
                             p, 5, id, err);
+}
+
+/* ---- transcripts and search --------------------------------------------- */
+
+sd_status sd_store_media_transcript(sd_db *db, const char *ws_id, const char *id, const char *state,
+                                    int64_t progress, const char *failure, int64_t now_ms,
+                                    struct sd_err *err)
+{
+    struct sd_db_val p[] = {
+        SD_DB_TEXT_C(state), SD_DB_I64(progress), failure ? SD_DB_TEXT_C(failure) : SD_DB_NULLV,
+        SD_DB_I64(now_ms),   SD_DB_TEXT_C(id),    SD_DB_TEXT_C(ws_id)};
+    int64_t changed = 0;
+    sd_status st = exec(db,
+                        "UPDATE media SET transcript_state = ?, transcript_progress = ?, "
+                        "transcript_failure = ?, updated_at = ? WHERE id = ? AND workspace_id = ?",
+                        p, SD_ARRAY_LEN(p), &changed, err);
+    if (st == SD_OK && changed == 0) {
+        return not_found(&media_ent, id, err);
+    }
+    return st;
+}
+
+static const struct col transcript_cols[] = {
+    COL(struct sd_transcript_row, media_id, C_TEXT),
+    COL(struct sd_transcript_row, workspace_id, C_TEXT),
+    COL(struct sd_transcript_row, created_at, C_INT),
+    COL(struct sd_transcript_row, engine, C_TEXT),
+    COL(struct sd_transcript_row, model, C_TEXT),
+    COL(struct sd_transcript_row, language, C_TEXT),
+    COL(struct sd_transcript_row, duration_ms, C_INT),
+    COL(struct sd_transcript_row, n_words, C_INT),
+    COL(struct sd_transcript_row, reason, C_TEXT),
+    COL(struct sd_transcript_row, body, C_TEXT),
+};
+
+sd_status sd_store_transcript_put(sd_db *db, const struct sd_transcript_row *t,
+                                  const struct sd_search_seg *segs, size_t n_segs,
+                                  struct sd_err *err)
+{
+    struct sd_db_val p[] = {SD_DB_TEXT_C(t->media_id),
+                            SD_DB_TEXT_C(t->workspace_id),
+                            SD_DB_I64(t->created_at),
+                            SD_DB_TEXT_C(t->engine),
+                            SD_DB_TEXT_C(t->model),
+                            SD_DB_TEXT_C(t->language),
+                            SD_DB_I64(t->duration_ms),
+                            SD_DB_I64(t->n_words),
+                            t->reason ? SD_DB_TEXT_C(t->reason) : SD_DB_NULLV,
+                            SD_DB_TEXT_C(t->body)};
+    sd_status st =
+        exec(db,
+             "INSERT INTO transcripts (media_id, workspace_id, created_at, engine, "
+             "model, language, duration_ms, n_words, reason, body) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (media_id) DO UPDATE SET "
+             "created_at = excluded.created_at, engine = excluded.engine, "
+             "model = excluded.model, language = excluded.language, "
+             "duration_ms = excluded.duration_ms, n_words = excluded.n_words, "
+             "reason = excluded.reason, body = excluded.body",
+             p, SD_ARRAY_LEN(p), NULL, err);
+    if (st == SD_OK) {
+        struct sd_db_val q[] = {SD_DB_TEXT_C(t->media_id)};
+        st = exec(db, "DELETE FROM search_docs WHERE media_id = ?", q, 1, NULL, err);
+    }
+    for (size_t i = 0; st == SD_OK && i < n_segs; i++) {
+        char id[SD_ID_MAX + 24];
+        (void)snprintf(id, sizeof(id), "%s#%zu", t->media_id, i);
+        struct sd_db_val d[] = {SD_DB_TEXT_C(id),          SD_DB_TEXT_C(t->workspace_id),
+                                SD_DB_TEXT_C(t->media_id), SD_DB_I64(segs[i].start_ms),
+                                SD_DB_I64(segs[i].end_ms), SD_DB_TEXT_C(segs[i].text),
+                                SD_DB_I64(t->created_at)};
+        st = exec(db,
+                  "INSERT INTO search_docs (id, workspace_id, kind, media_id, start_ms, end_ms, "
+                  "body, created_at) VALUES (?, ?, 'transcript', ?, ?, ?, ?, ?)",
+                  d, SD_ARRAY_LEN(d), NULL, err);
+    }
+    return st;
+}
+
+sd_status sd_store_transcript_get(sd_db *db, sd_arena *a, const char *ws_id, const char *media_id,
+                                  struct sd_transcript_row *out, struct sd_err *err)
+{
+    struct sd_db_val p[] = {SD_DB_TEXT_C(media_id), SD_DB_TEXT_C(ws_id)};
+    struct sd_db_rows r;
+    sd_status st = query(db, a,
+                         "SELECT media_id, workspace_id, created_at, engine, model, language, "
+                         "duration_ms, n_words, reason, body FROM transcripts "
+                         "WHERE media_id = ? AND workspace_id = ?",
+                         p, SD_ARRAY_LEN(p), &r, err);
+    if (st != SD_OK) {
+        return st;
+    }
+    if (r.n_rows == 0) {
+        return sd_err_set(err, SD_E_NOT_FOUND, "id", "no transcript of media '%.60s' (yet)",
+                          media_id);
+    }
+    memset(out, 0, sizeof(*out));
+    for (size_t c = 0; c < SD_ARRAY_LEN(transcript_cols); c++) {
+        set_val(out, &transcript_cols[c], r.cells[c]);
+    }
+    return SD_OK;
+}
+
+/*
+ * @q as an FTS5 query: every word quoted (so no operator or column name of
+ * the user's reaches FTS5), words in "..." kept together as a phrase, all
+ * required. Empty when @q has no word.
+ */
+static bool is_word_byte(char ch)
+{
+    unsigned char u = (unsigned char)ch;
+    return u >= 0x80 || (u >= '0' && u <= '9') || ((u | 0x20) >= 'a' && (u | 0x20) <= 'z');
+}
+
+static void fts5_query(const char *q, struct sd_buf *out)
+{
+    bool in_phrase = false;
+    size_t phrase_words = 0;
+    const char *c = q;
+    while (*c != '\0') {
+        if (*c == '"') {
+            if (in_phrase && phrase_words > 0) {
+                SD_ASSERT(sd_buf_puts(out, "\" ") == SD_OK);
+            }
+            in_phrase = !in_phrase;
+            phrase_words = 0;
+            c++;
+            continue;
+        }
+        if (!is_word_byte(*c)) {
+            c++;
+            continue;
+        }
+        const char *w = c;
+        while (is_word_byte(*c)) {
+            c++;
+        }
+        SD_ASSERT(sd_buf_puts(out, in_phrase && phrase_words > 0 ? " " : "\"") == SD_OK);
+        SD_ASSERT(sd_buf_append(out, w, (size_t)(c - w)) == SD_OK);
+        if (in_phrase) {
+            phrase_words++;
+        } else {
+            SD_ASSERT(sd_buf_puts(out, "\" ") == SD_OK);
+        }
+    }
+    if (in_phrase && phrase_words > 0) {
+        SD_ASSERT(sd_buf_puts(out, "\"") == SD_OK);
+    }
+}
+
+static const char search_sqlite[] =
+    "SELECT d.kind, COALESCE(d.ticket_id, g.ticket_id), COALESCE(d.message_id, m.message_id), "
+    "d.media_id, d.start_ms, d.end_ms, snippet(search_fts, 0, char(2), char(3), '...', 16), "
+    "d.created_at FROM search_fts JOIN search_docs d ON d.seq = search_fts.rowid "
+    "LEFT JOIN media m ON m.id = d.media_id LEFT JOIN messages g ON g.id = m.message_id "
+    "WHERE search_fts MATCH ? AND d.workspace_id = ? AND (? = 1 OR d.is_internal = 0) "
+    "ORDER BY search_fts.rank, d.seq LIMIT ?";
+
+static const char search_pg[] =
+    "SELECT d.kind, COALESCE(d.ticket_id, g.ticket_id), COALESCE(d.message_id, m.message_id), "
+    "d.media_id, d.start_ms, d.end_ms, ts_headline('english', d.body, q, 'StartSel=' || chr(2) "
+    "|| ', StopSel=' || chr(3) || ', MaxWords=24, MinWords=10, ShortWord=2'), d.created_at "
+    "FROM search_docs d CROSS JOIN websearch_to_tsquery('english', ?) q "
+    "LEFT JOIN media m ON m.id = d.media_id LEFT JOIN messages g ON g.id = m.message_id "
+    "WHERE d.tsv @@ q AND d.workspace_id = ? AND (? = 1 OR d.is_internal = 0) "
+    "ORDER BY ts_rank(d.tsv, q) DESC, d.seq LIMIT ?";
+
+sd_status sd_store_search(sd_db *db, sd_arena *a, const char *ws_id, const char *q,
+                          bool include_internal, size_t limit, struct sd_search_hit **out,
+                          size_t *n_out, struct sd_err *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    bool pg = strcmp(db->store->drv->name, "postgres") == 0;
+    struct sd_buf fq = SD_BUF_INIT(4096);
+    if (!pg) {
+        fts5_query(q, &fq);
+        if (fq.len == 0) {
+            sd_buf_release(&fq);
+            return SD_OK;
+        }
+    }
+    struct sd_db_val p[] = {pg ? SD_DB_TEXT_C(q) : SD_DB_TEXT_C(sd_buf_cstr(&fq)),
+                            SD_DB_TEXT_C(ws_id), SD_DB_I64(include_internal ? 1 : 0),
+                            SD_DB_I64((int64_t)limit)};
+    struct sd_db_rows r;
+    sd_status st = query(db, a, pg ? search_pg : search_sqlite, p, SD_ARRAY_LEN(p), &r, err);
+    sd_buf_release(&fq);
+    if (st != SD_OK) {
+        return st;
+    }
+    struct sd_search_hit *hits = sd_arena_alloc(a, (r.n_rows ? r.n_rows : 1) * sizeof(*hits));
+    for (size_t i = 0; i < r.n_rows; i++) {
+        const char *const *c = r.cells + i * r.n_cols;
+        hits[i] = (struct sd_search_hit){
+            .kind = c[0],
+            .ticket_id = c[1],
+            .message_id = c[2],
+            .media_id = c[3],
+            .start_ms = c[4] ? strtoll(c[4], NULL, 10) : -1,
+            .end_ms = c[5] ? strtoll(c[5], NULL, 10) : -1,
+            .snippet = c[6] ? c[6] : "",
+            .created_at = c[7] ? strtoll(c[7], NULL, 10) : 0,
+        };
+    }
+    *out = hits;
+    *n_out = r.n_rows;
+    return SD_OK;
 }

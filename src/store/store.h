@@ -322,4 +322,34 @@ SD_MUST_CHECK sd_status sd_store_job_fail(sd_db *db, const char *id, const char 
                                           int64_t now_ms, const char *error, int64_t retry_at_ms,
                                           struct sd_err *err);
 
+/* ---- transcripts and search --------------------------------------------- */
+
+/** Sets where the recognition of media @id stands; SD_E_NOT_FOUND when gone. */
+SD_MUST_CHECK sd_status sd_store_media_transcript(sd_db *db, const char *ws_id, const char *id,
+                                                  const char *state, int64_t progress,
+                                                  const char *failure, int64_t now_ms,
+                                                  struct sd_err *err);
+/**
+ * Stores (or replaces) the transcript @t and makes its @n_segs segments
+ * searchable, replacing what was indexed for that media. Run it in a
+ * transaction so that both change together.
+ */
+SD_MUST_CHECK sd_status sd_store_transcript_put(sd_db *db, const struct sd_transcript_row *t,
+                                                const struct sd_search_seg *segs, size_t n_segs,
+                                                struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_transcript_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                                const char *media_id, struct sd_transcript_row *out,
+                                                struct sd_err *err);
+/**
+ * Full-text search over the workspace's ticket subjects, messages (internal
+ * notes only when @include_internal) and transcript segments, best first:
+ * FTS5 with BM25 on SQLite, a tsvector with ts_rank on PostgreSQL, English
+ * stemming on both. Words are all required; "quoted words" are a phrase.
+ * No words in @q: no hits.
+ */
+SD_MUST_CHECK sd_status sd_store_search(sd_db *db, sd_arena *a, const char *ws_id, const char *q,
+                                        bool include_internal, size_t limit,
+                                        struct sd_search_hit **out, size_t *n_out,
+                                        struct sd_err *err);
+
 #endif

@@ -578,6 +578,120 @@ static void test_pool(void **state)
     sd_store_put(store, x);
 }
 
+/* Transcripts and full-text search: subjects, messages (internal only when
+ * asked), transcript segments with their times; stemming; phrases; no
+ * operator syntax of the user's reaches the engine; workspaces apart. */
+static void test_search(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char tid[SD_ID_MAX], mid[SD_ID_MAX], nid[SD_ID_MAX], md[SD_ID_MAX];
+    struct sd_ticket t = ticket(ws_a, tid, 700);
+    t.subject = "Export to CSV fails";
+    must(sd_store_ticket_insert(db, &t, &err), &err);
+    sd_id_new("msg", mid);
+    struct sd_message m = {mid,        ws_a, tid,
+                           "customer", NULL, "When I click export the report page freezes",
+                           false,      701};
+    must(sd_store_message_insert(db, &m, &err), &err);
+    sd_id_new("msg", nid);
+    struct sd_message note = {nid,  ws_a, tid, "agent", NULL, "escalated to the reports team",
+                              true, 702};
+    must(sd_store_message_insert(db, &note, &err), &err);
+    sd_id_new("md", md);
+    struct sd_media media = {.id = md,
+                             .workspace_id = ws_a,
+                             .created_at = 703,
+                             .creator_type = "key",
+                             .metadata = "",
+                             .upload_length = 10,
+                             .upload_offset = 10,
+                             .state = "ready",
+                             .message_id = mid,
+                             .info = "{}",
+                             .updated_at = 703};
+    must(sd_store_media_insert(db, &media, &err), &err);
+    struct sd_media got;
+    must(sd_store_media_get(db, arena, ws_a, md, &got, &err), &err);
+    assert_string_equal(got.transcript_state, "none");
+    must(sd_store_media_transcript(db, ws_a, md, "processing", 40, NULL, 704, &err), &err);
+    must(sd_store_media_get(db, arena, ws_a, md, &got, &err), &err);
+    assert_string_equal(got.transcript_state, "processing");
+    assert_int_equal(got.transcript_progress, 40);
+    assert_int_equal(sd_store_media_transcript(db, ws_b, md, "ready", 100, NULL, 705, &err),
+                     SD_E_NOT_FOUND);
+
+    struct sd_transcript_row tr = {.media_id = md,
+                                   .workspace_id = ws_a,
+                                   .created_at = 705,
+                                   .engine = "pocketsphinx",
+                                   .model = "en-us",
+                                   .language = "en",
+                                   .duration_ms = 9000,
+                                   .n_words = 14,
+                                   .body = "{\"segments\":[]}"};
+    struct sd_search_seg segs[] = {{0, 3000, "hello I am trying to export my invoices"},
+                                   {4000, 9000, "and the single sign on with saml keeps failing"}};
+    must(sd_store_transcript_put(db, &tr, segs, 2, &err), &err);
+    /* Stored again (a retried job): replaced, not doubled. */
+    must(sd_store_transcript_put(db, &tr, segs, 2, &err), &err);
+    struct sd_transcript_row back;
+    must(sd_store_transcript_get(db, arena, ws_a, md, &back, &err), &err);
+    assert_string_equal(back.engine, "pocketsphinx");
+    assert_int_equal(back.n_words, 14);
+    assert_null(back.reason);
+    assert_int_equal(sd_store_transcript_get(db, arena, ws_b, md, &back, &err), SD_E_NOT_FOUND);
+
+    struct sd_search_hit *h = NULL;
+    size_t n = 0;
+    /* A spoken phrase: the transcript segment, its time, its ticket through the message. */
+    must(sd_store_search(db, arena, ws_a, "\"single sign on\"", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].kind, "transcript");
+    assert_string_equal(h[0].media_id, md);
+    assert_string_equal(h[0].ticket_id, tid);
+    assert_string_equal(h[0].message_id, mid);
+    assert_int_equal(h[0].start_ms, 4000);
+    assert_int_equal(h[0].end_ms, 9000);
+    assert_non_null(strstr(h[0].snippet, "\x02"));
+    /* Stemming: "exporting" finds export in the subject, the message and the transcript. */
+    must(sd_store_search(db, arena, ws_a, "exporting", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 3);
+    /* Every word is required. */
+    must(sd_store_search(db, arena, ws_a, "export freezes", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].kind, "message");
+    assert_int_equal(h[0].start_ms, -1);
+    /* Internal notes only for whom may see them. */
+    must(sd_store_search(db, arena, ws_a, "escalated", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 0);
+    must(sd_store_search(db, arena, ws_a, "escalated", true, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 1);
+    /* Another workspace sees nothing; operators and odd input are just words. */
+    must(sd_store_search(db, arena, ws_b, "export", true, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 0);
+    const char *odd[] = {"body:export", "export OR NEAR(", "*",     "\"", "'; DROP TABLE x; --", "",
+                         "saml\"",      "-export",         "ÉXPORT"};
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        must(sd_store_search(db, arena, ws_a, odd[i], true, 10, &h, &n, &err), &err);
+    }
+    /* A changed subject is found by its new words. */
+    t.subject = "Invoices vanish after the upgrade";
+    must(sd_store_ticket_update(db, &t, &err), &err);
+    must(sd_store_search(db, arena, ws_a, "vanish", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].kind, "subject");
+    must(sd_store_search(db, arena, ws_a, "csv", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 0);
+    /* Deleting the media takes its segments; deleting the ticket the rest. */
+    must(sd_store_media_delete(db, ws_a, md, &err), &err);
+    must(sd_store_search(db, arena, ws_a, "saml", false, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 0);
+    must(sd_store_ticket_delete(db, ws_a, tid, &err), &err);
+    must(sd_store_search(db, arena, ws_a, "export", true, 10, &h, &n, &err), &err);
+    assert_int_equal(n, 0);
+}
+
 static void test_bad_url(void **state)
 {
     (void)state;
@@ -646,6 +760,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_search),
         cmocka_unit_test(test_bad_url),
     };
     int rc = cmocka_run_group_tests_name(driver, tests, setup, teardown);
