@@ -45,6 +45,7 @@ static const struct file_kind kinds[] = {
     {"poster.jpg", "poster", "image/jpeg"},
     {"sprite.jpg", "sprite", "image/jpeg"},
     {"thumbnails.vtt", "vtt", "text/vtt; charset=utf-8"},
+    {"captions.vtt", "captions", "text/vtt; charset=utf-8"},
 };
 
 /* "/media/<id>/<file>?exp=…&sig=…" in the arena. */
@@ -76,6 +77,10 @@ json_t *api_media_urls(struct sd_req *req, const struct sd_media *m)
                                   json_string(signed_path(req, m->id, "sprite.jpg", exp)));
         (void)json_object_set_new(o, "thumbnails",
                                   json_string(signed_path(req, m->id, "thumbnails.vtt", exp)));
+    }
+    if (m->transcript_state != NULL && strcmp(m->transcript_state, "ready") == 0) {
+        (void)json_object_set_new(o, "captions",
+                                  json_string(signed_path(req, m->id, "captions.vtt", exp)));
     }
     (void)json_object_set_new(o, "expires_at", api_jtime(exp * 1000));
     return o;

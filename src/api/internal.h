@@ -96,6 +96,8 @@ SD_MUST_CHECK sd_status api_activity(struct sd_req *req, sd_db *db, const char *
 json_t *api_media_json(struct sd_req *req, const struct sd_media *m);
 /** {"video","poster","sprite","thumbnails"}: signed URLs of a ready media. */
 json_t *api_media_urls(struct sd_req *req, const struct sd_media *m);
+void sd_api_media_transcript(struct sd_req *req, struct sd_resp *resp);
+void sd_api_search(struct sd_req *req, struct sd_resp *resp);
 
 /* Handlers, one group per file. */
 void sd_api_healthz(struct sd_req *req, struct sd_resp *resp);

@@ -42,6 +42,11 @@ json_t *api_media_json(struct sd_req *req, const struct sd_media *m)
         urls = api_media_urls(req, m);
     }
     json_object_set_new(o, "urls", urls);
+    const char *ts = m->transcript_state ? m->transcript_state : "none";
+    json_object_set_new(o, "transcript",
+                        json_pack("{s:s, s:I, s:o}", "state", ts, "progress",
+                                  (json_int_t)m->transcript_progress, "failure",
+                                  api_jstr(m->transcript_failure)));
     return o;
 }
 
@@ -59,4 +64,45 @@ void sd_api_media_get(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     sd_resp_json(resp, 200, api_media_json(req, &m));
+}
+
+/* GET /api/v1/media/{id}/transcript: the words with their times, as stored. */
+void sd_api_media_transcript(struct sd_req *req, struct sd_resp *resp)
+{
+    const char *id;
+    sd_db *db;
+    struct sd_media m;
+    struct sd_transcript_row t;
+    struct sd_err err = SD_ERR_INIT;
+    if (!api_id(req, resp, "md", &id) || !api_db(req, resp, &db)) {
+        return;
+    }
+    if (sd_store_media_get(db, req->arena, req->auth.workspace_id, id, &m, &err) != SD_OK) {
+        api_fail(resp, &err);
+        return;
+    }
+    sd_status st = sd_store_transcript_get(db, req->arena, req->auth.workspace_id, id, &t, &err);
+    if (st == SD_E_NOT_FOUND) {
+        const char *ts = m.transcript_state ? m.transcript_state : "none";
+        sd_resp_fail(resp, SD_E_NOT_FOUND, "id",
+                     strcmp(ts, "failed") == 0
+                         ? "media '%.60s' has no transcript: the recognition failed (see "
+                           "transcript.failure of the media)"
+                         : "media '%.60s' has no transcript yet (transcript.state of the media "
+                           "says where it stands)",
+                     id);
+        return;
+    }
+    if (st != SD_OK) {
+        api_fail(resp, &err);
+        return;
+    }
+    json_t *o = api_jraw(t.body, false);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    (void)json_object_set_new(o, "media_id", json_string(t.media_id));
+    (void)json_object_set_new(o, "created_at", api_jtime(t.created_at));
+    sd_resp_json(resp, 200, o);
 }

@@ -66,6 +66,9 @@ static const struct sd_route routes[] = {
     S("PATCH", "/api/v1/uploads/{id}", "uploads.patch", WIDGET, sd_api_uploads_patch),
     R("DELETE", "/api/v1/uploads/{id}", "uploads.delete", WIDGET, 0, sd_api_uploads_delete),
     R("GET", "/api/v1/media/{id}", "media.get", WIDGET, 0, sd_api_media_get),
+    R("GET", "/api/v1/media/{id}/transcript", "media.transcript", WIDGET, 0,
+      sd_api_media_transcript),
+    R("GET", "/api/v1/search", "search", AGENT, 0, sd_api_search),
     R("GET", "/media/{id}/{file}", "media.file", PUB, 0, sd_api_media_file),
 };
 

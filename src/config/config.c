@@ -67,6 +67,20 @@ static const struct setting settings[] = {
      "seconds a worker holds a job between heartbeats; a crashed worker's job is retried after it"},
     {"no_workers", K_BOOL, F(no_workers), 0, 1, "false",
      "serve HTTP only and leave jobs to 'showdesk worker' processes (true/false)"},
+    {"speech_engine", K_STR, F(speech_engine), 0, 0, "pocketsphinx",
+     "speech recognition engine: pocketsphinx (embedded) or openai (an OpenAI-compatible "
+     "transcription endpoint at speech_url)"},
+    {"speech_threads", K_INT, F(speech_threads), 0, 64, "0",
+     "decoders a transcription runs at once (pocketsphinx); 0 = one per CPU core"},
+    {"speech_url", K_STR, F(speech_url), 0, 0, "",
+     "the transcription endpoint for speech_engine=openai, like "
+     "http://127.0.0.1:8178/v1/audio/transcriptions"},
+    {"speech_model", K_STR, F(speech_model), 0, 0, "whisper-1",
+     "the model name sent to the transcription endpoint"},
+    {"speech_key", K_STR, F(speech_key), 0, 0, "",
+     "API key for the transcription endpoint (sent as a Bearer token); set it by environment"},
+    {"speech_timeout", K_INT, F(speech_timeout_s), 1, 3600, "300",
+     "seconds one request to the transcription endpoint may take before it is retried"},
     {"log_level", K_LEVEL, F(log_level), 0, 0, "info",
      "least important log lines written: debug, info, warn or error"},
 };

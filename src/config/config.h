@@ -45,6 +45,12 @@ struct sd_config {
     bool no_workers;         /* no_workers: serve HTTP only, run no jobs */
     int job_lease_s;         /* job_lease: a job's lease between heartbeats */
     bool encrypt_media;      /* encrypt_media: seal new blob objects */
+    char speech_engine[32];  /* speech_engine: pocketsphinx, openai */
+    int speech_threads;      /* speech_threads: decoders at once; 0 = number of cores */
+    char speech_url[SD_CONFIG_STR_MAX]; /* speech_url: OpenAI-compatible transcription URL */
+    char speech_model[128];             /* speech_model, default whisper-1 */
+    char speech_key[512];               /* speech_key: Bearer token; "" = none */
+    int speech_timeout_s;               /* speech_timeout: of one endpoint request */
 };
 
 /** Fills @cfg with the built-in defaults. */

@@ -269,7 +269,7 @@ void sd_media_blob_name(char out[SD_MEDIA_BLOB_NAME], const char *media_id, cons
 
 void sd_media_delete_blobs(sd_blob *blob, const char *media_id)
 {
-    static const char *const what[] = {"orig", "mp4", "poster", "sprite", "vtt", "pcm"};
+    static const char *const what[] = {"orig", "mp4", "poster", "sprite", "vtt", "pcm", "captions"};
     for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
         char name[SD_MEDIA_BLOB_NAME];
         struct sd_err err = SD_ERR_INIT;

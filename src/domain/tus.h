@@ -84,7 +84,7 @@ struct sd_media_limits {
 void sd_media_limits_read(const char *settings_json, sd_arena *a, struct sd_media_limits *out);
 
 /* Blob objects of a media: "<id>-<what>", @what one of orig (the upload),
- * mp4, poster, sprite, vtt, pcm. */
+ * mp4, poster, sprite, vtt, pcm, captions (speech). */
 #define SD_MEDIA_BLOB_NAME 64
 void sd_media_blob_name(char out[SD_MEDIA_BLOB_NAME], const char *media_id, const char *what);
 /** Deletes every blob object of a media; absent ones are fine, others are logged. */

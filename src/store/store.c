@@ -1163,7 +1163,11 @@ sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *ws_id, const ch
 
 sd_status sd_store_media_update(sd_db *db, const struct sd_media *m, struct sd_err *err)
 {
-    return ent_update(db, &media_ent, m, err);
+    struct sd_media copy = *m;
+    if (copy.transcript_state == NULL) {
+        copy.transcript_state = "none"; /* a row made before it was read back */
+    }
+    return ent_update(db, &media_ent, &copy, err);
 }
 
 sd_status sd_store_media_processed(sd_db *db, const struct sd_media *m, struct sd_err *err)

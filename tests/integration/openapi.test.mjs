@@ -502,6 +502,16 @@ describe('answers of a running server match docs/openapi.yaml', () => {
     assert.equal(media.state, 'ready', media.failure);
     await call('GET', '/api/v1/media/{id}', mid);
     await call('GET', '/api/v1/uploads/{id}', mid);
+    // The transcript: a tone is no speech, so it is ready and empty, with its reason.
+    await until(async () => {
+      media = (await api(srv, 'GET', `/api/v1/media/${mid}`, { key: sk })).body;
+      return media.transcript.state === 'ready' || media.transcript.state === 'failed';
+    }, 90000, 'the transcript');
+    assert.equal(media.transcript.state, 'ready', media.transcript.failure);
+    const tr = await call('GET', '/api/v1/media/{id}/transcript', mid);
+    assert.equal(tr.status, 200);
+    await call('GET', '/api/v1/media/{id}/transcript', 'md_00000000000000000000000000');
+    await call('GET', '/media/{id}/{file}', null, { key: undefined, path: media.urls.captions });
     const file = '/media/{id}/{file}';
     const v = await call('GET', file, null, { key: undefined, path: media.urls.video });
     await call('GET', file, null, { key: undefined, path: media.urls.video, headers: { range: 'bytes=0-99' } });
@@ -514,6 +524,9 @@ describe('answers of a running server match docs/openapi.yaml', () => {
     await call('POST', '/api/v1/tickets/{id}/messages', t.body.id, { body: { text: 'see the video', media_ids: [mid] } });
     await call('POST', '/api/v1/tickets/{id}/messages', t.body.id, { body: { text: 'again', media_ids: [mid] } });
     await call('GET', '/api/v1/tickets/{id}/messages', t.body.id);
+    await call('GET', '/api/v1/search', null, { query: '?q=video&limit=5' });
+    await call('GET', '/api/v1/search', null, { query: '?q=' });
+    await call('GET', '/api/v1/search', null, { query: '?q=video', key: pk });
     await call('DELETE', '/api/v1/uploads/{id}', mid, { headers: TUS });
 
     // Each documented answer of the tus and media routes was met.
@@ -524,6 +537,8 @@ describe('answers of a running server match docs/openapi.yaml', () => {
       'HEAD /api/v1/uploads/{id}': [200, 404],
       'DELETE /api/v1/uploads/{id}': [204, 404, 409, 412],
       'GET /api/v1/media/{id}': [200, 404],
+      'GET /api/v1/media/{id}/transcript': [200, 404],
+      'GET /api/v1/search': [200, 403, 422],
       'GET /media/{id}/{file}': [200, 206, 304, 403, 416],
       'POST /api/v1/tickets/{id}/messages': [201, 409],
     };
