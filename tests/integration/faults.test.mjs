@@ -8,15 +8,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer, workspace, api, expectError, until } from './lib/server.mjs';
+import { startServer, workspace, api, expectError, until, upload } from './lib/server.mjs';
 
-const require = createRequire(join(ROOT, 'web', 'package.json'));
-const tus = require('tus-js-client');
 
 const MiB = 1 << 20;
 const dir = mkdtempSync(join(tmpdir(), 'showdesk-faults-'));
@@ -42,20 +39,6 @@ function ffmpeg(name, seconds) {
   return out;
 }
 
-function upload(srv, key, path) {
-  const buf = readFileSync(path);
-  return new Promise((res, rej) => {
-    const up = new tus.Upload(buf, {
-      endpoint: `${srv.base}/api/v1/uploads`,
-      headers: { authorization: `Bearer ${key}` },
-      metadata: { filename: 'a.webm', filetype: 'video/webm' },
-      retryDelays: [],
-      onError: rej,
-      onSuccess: () => res(up.url.split('/').pop()),
-    });
-    up.start();
-  });
-}
 
 /** One PATCH of @total random bytes sent in 1 MiB pieces; resolves to {status, body}. */
 function patch(srv, key, id, offset, total) {

@@ -6,16 +6,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ROOT, BIN, startServer, workspace, api, drivers, until, sql,
+  BIN, startServer, workspace, api, drivers, until, sql, upload,
 } from './lib/server.mjs';
 
-const require = createRequire(join(ROOT, 'web', 'package.json'));
-const tus = require('tus-js-client');
 const dir = mkdtempSync(join(tmpdir(), 'showdesk-jobs-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
@@ -42,20 +39,6 @@ function startWorker(srv) {
   return { proc, exited, get log() { return log; } };
 }
 
-async function upload(srv, key, path) {
-  const buf = readFileSync(path);
-  return new Promise((res, rej) => {
-    const up = new tus.Upload(buf, {
-      endpoint: `${srv.base}/api/v1/uploads`,
-      headers: { authorization: `Bearer ${key}` },
-      metadata: { filename: 'long.webm', filetype: 'video/webm' },
-      retryDelays: [],
-      onError: rej,
-      onSuccess: () => res(up.url.split('/').pop()),
-    });
-    up.start();
-  });
-}
 
 for (const driver of drivers()) {
   describe(`durable jobs on ${driver}`, () => {

@@ -8,15 +8,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ROOT, startServer, workspace, api, createTicket, expectError, drivers, until,
+  startServer, workspace, api, createTicket, expectError, drivers, until, upload,
 } from './lib/server.mjs';
-
-const require = createRequire(join(ROOT, 'web', 'package.json'));
-const tus = require('tus-js-client');
 
 const dir = mkdtempSync(join(tmpdir(), 'showdesk-media-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -30,24 +26,6 @@ function ffmpeg(name, args) {
 
 const SRC = ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
   '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
-
-/** Uploads @path with tus-js-client; resolves to the media id. */
-export async function upload(srv, key, path, type, extra = {}) {
-  const buf = readFileSync(path);
-  return new Promise((res, rej) => {
-    const up = new tus.Upload(buf, {
-      endpoint: `${srv.base}/api/v1/uploads`,
-      headers: { authorization: `Bearer ${key}` },
-      metadata: { filename: path.split('/').pop(), filetype: type },
-      chunkSize: 256 * 1024,
-      retryDelays: [],
-      onError: rej,
-      onSuccess: () => res(up.url.split('/').pop()),
-      ...extra,
-    });
-    up.start();
-  });
-}
 
 /** Waits until the media leaves uploaded/processing; returns it. */
 async function settled(srv, key, id, ms = 90000) {

@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -106,6 +107,8 @@ export function admin(srv, ...args) {
  * create. @opts.keepData keeps even its own folder and database at stop().
  * @opts.wrap runs the server through a command (argv before the binary's
  * path) that must exec it, e.g. to give it a small file system of its own.
+ * @opts.env adds environment variables (SHOWDESK_* ones included: secrets
+ * such as SHOWDESK_SPEECH_KEY are set by environment).
  */
 export async function startServer(opts = {}) {
   const ownsData = opts.data === undefined;
@@ -116,7 +119,8 @@ export async function startServer(opts = {}) {
   const args = ['serve', '--listen', '127.0.0.1:0', '--data', data, ...(db ? ['--db', db] : []),
     '--log-level', 'warn', ...(opts.args ?? [])];
   const argv = [...(opts.wrap ?? []), BIN, ...args];
-  const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  const proc = spawn(argv[0], argv.slice(1),
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...childEnv(), ...(opts.env ?? {}) } });
   let stderr = '';
   proc.stderr.on('data', (d) => {
     stderr += d;
@@ -327,3 +331,27 @@ export async function until(cond, ms = 10000, what = 'condition') {
     await new Promise((res) => setTimeout(res, 20));
   }
 }
+
+/**
+ * Uploads the file at @path with tus-js-client (the standard client, from
+ * web/node_modules) as @key; resolves to the media id. @extra adds
+ * tus.Upload options (chunkSize, callbacks).
+ */
+export function upload(srv, key, path, type = 'video/webm', extra = {}) {
+  const tus = createRequire(join(root, 'web', 'package.json'))('tus-js-client');
+  const buf = readFileSync(path);
+  return new Promise((res, rej) => {
+    const up = new tus.Upload(buf, {
+      endpoint: `${srv.base}/api/v1/uploads`,
+      headers: { authorization: `Bearer ${key}` },
+      metadata: { filename: path.split('/').pop(), filetype: type },
+      chunkSize: 256 * 1024,
+      retryDelays: [],
+      onError: rej,
+      onSuccess: () => res(up.url.split('/').pop()),
+      ...extra,
+    });
+    up.start();
+  });
+}
+
