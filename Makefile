@@ -3,10 +3,14 @@
 #   make run     install what is missing, build, start the server with a demo workspace
 #   make test    build with ASan + UBSan and run every test suite
 #   make test-tsan  the unit, conformance and integration suites under ThreadSanitizer
-#   make bench   benchmarks against reference servers (see BENCHMARKS.md)
+#   make bench   benchmarks against reference servers (see BENCHMARKS.md);
+#                BENCH_ONLY=api|upload|range|transcode runs one entry
 #   make fmt     format the C sources with clang-format
 #   make lint    clang-tidy and cppcheck
 #   make fuzz    run the libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make eval-asr  word error rate and speed of speech recognition on ../shared/data/speech
+#                (SPEECH_DATA=DIR for another folder of WAV files + references.tsv)
+#   make eval-vocab  what a workspace vocabulary does to product terms (spoken by flite)
 #   make clean   remove build folders
 
 DATA ?= ./data
@@ -14,7 +18,7 @@ LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 WERROR := $(if $(CI),true,false)
 
-.PHONY: all run test test-tsan bench fmt lint fuzz clean deps deps-test
+.PHONY: all run test test-tsan bench eval-asr eval-vocab fmt lint fuzz clean deps deps-test
 
 all: build-release/showdesk
 
@@ -47,9 +51,17 @@ test-tsan: deps-test
 	ninja -C build-tsan
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" sh scripts/test.sh build-tsan --suite unit --suite conformance --suite integration
 
-bench: deps build-release/showdesk
+bench: deps build-release/build.ninja
 	@sh scripts/deps.sh bench
+	ninja -C build-release showdesk bench/bench-transcode
 	sh bench/run.sh
+
+eval-asr: build-release/showdesk
+	python3 scripts/eval_asr.py
+
+eval-vocab: build-release/showdesk
+	@sh scripts/deps.sh test
+	python3 scripts/eval_vocab.py
 
 fmt:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

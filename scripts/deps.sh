@@ -13,10 +13,10 @@ set -eu
 build="meson ninja-build pkg-config gcc libc6-dev python3 \
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev \
 libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev \
-libswresample-dev nettle-dev"
+libswresample-dev nettle-dev libpocketsphinx-dev pocketsphinx-en-us libcurl4-openssl-dev"
 test="libcmocka-dev postgresql-15 clang clang-format clang-tidy cppcheck nodejs npm \
-ffmpeg chromium"
-bench="nginx-light wrk"
+ffmpeg chromium flite"
+bench="nginx-light wrk pocketsphinx ffmpeg nodejs npm time"
 
 want=""
 [ $# -eq 0 ] && set -- build
@@ -60,9 +60,10 @@ if [ -n "$missing" ]; then
     $cmd >/dev/null
 fi
 
-# npm packages of the pages and the JS test tools, only for the test group.
+# npm packages of the pages and the JS test tools (tus-js-client and
+# @tus/server serve the benchmarks too), for the test and bench groups.
 for group in "$@"; do
-    if [ "$group" = test ]; then
+    if [ "$group" = test ] || [ "$group" = bench ]; then
         here=$(cd "$(dirname "$0")/.." && pwd)
         if [ ! -d "$here/web/node_modules" ] ||
             [ "$here/web/package-lock.json" -nt "$here/web/node_modules/.package-lock.json" ]; then

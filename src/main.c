@@ -21,6 +21,7 @@ static const struct subcommand commands[] = {
     {"migrate", sd_cmd_migrate, "apply database migrations and exit"},
     {"admin", sd_cmd_admin, "manage workspaces, agents and API keys from the shell"},
     {"demo", sd_cmd_demo, "create or refresh a demo workspace and print its credentials"},
+    {"transcribe", sd_cmd_transcribe, "print the speech in a recording as text, WebVTT or JSON"},
     {"version", sd_cmd_version, "print the version"},
 };
 
@@ -28,7 +29,7 @@ static void usage(FILE *out)
 {
     (void)fprintf(out, "usage: showdesk <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        (void)fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        (void)fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }
     (void)fprintf(out, "\n'showdesk <command> --help' describes a command's options.\n");
 }

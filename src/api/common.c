@@ -302,6 +302,12 @@ json_t *api_workspace_json(struct sd_req *req, const struct sd_workspace *w)
     set(m, "video_codecs", csv_array(lim.video_codecs));
     set(m, "audio_codecs", csv_array(lim.audio_codecs));
     set(o, "media", m);
+    json_t *settings = api_jraw(w->settings, false);
+    json_t *vocab = json_object_get(json_object_get(settings, "speech"), "vocabulary");
+    json_t *sp = json_object();
+    set(sp, "vocabulary", json_is_array(vocab) ? json_incref(vocab) : json_array());
+    set(o, "speech", sp);
+    json_decref(settings);
     set(o, "created_at", api_jtime(w->created_at));
     set(o, "updated_at", api_jtime(w->updated_at));
     return o;

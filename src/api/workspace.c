@@ -25,10 +25,16 @@ static const struct sd_json_field media_fields[] = {
 };
 static const struct sd_json_schema media_schema = SD_JSON_SCHEMA(media_fields);
 
+static const struct sd_json_field speech_fields[] = {
+    {"vocabulary", SD_JSON_STR_ARR, .min = 1, .max = 100, .max_items = 1000, .is_line = true},
+};
+static const struct sd_json_schema speech_schema = SD_JSON_SCHEMA(speech_fields);
+
 static const struct sd_json_field update_fields[] = {
     {"name", SD_JSON_STR, .min = 1, .max = 200, .is_line = true},
     {"allowed_origins", SD_JSON_STR_ARR, .min = 1, .max = 300, .max_items = 50},
     {"media", SD_JSON_OBJ, .sub = &media_schema},
+    {"speech", SD_JSON_OBJ, .sub = &speech_schema},
 };
 static const struct sd_json_schema update_schema = SD_JSON_SCHEMA(update_fields);
 
@@ -100,15 +106,19 @@ void sd_api_workspace_update(struct sd_req *req, struct sd_resp *resp)
             st = SD_E_INVALID;
         }
     }
-    if (st == SD_OK && sd_json_has(body, "media")) {
+    static const char *const groups[] = {"media", "speech"};
+    for (size_t g = 0; st == SD_OK && g < SD_ARRAY_LEN(groups); g++) {
+        if (!sd_json_has(body, groups[g])) {
+            continue;
+        }
         /* The keys given replace those stored; the others stay. */
         json_t *settings = api_jraw(w.settings, false);
-        json_t *media = json_object_get(settings, "media");
-        if (!json_is_object(media)) {
-            media = json_object();
-            (void)json_object_set_new(settings, "media", media);
+        json_t *group = json_object_get(settings, groups[g]);
+        if (!json_is_object(group)) {
+            group = json_object();
+            (void)json_object_set_new(settings, groups[g], group);
         }
-        (void)json_object_update(media, json_object_get(body, "media"));
+        (void)json_object_update(group, json_object_get(body, groups[g]));
         char *text = json_dumps(settings, JSON_COMPACT);
         w.settings = sd_arena_strdup(req->arena, text ? text : "{}");
         free(text);

@@ -22,6 +22,7 @@ int sd_cmd_admin(int argc, char **argv, char **envp);
 int sd_cmd_demo(int argc, char **argv, char **envp);
 int sd_cmd_worker(int argc, char **argv, char **envp);
 int sd_cmd_version(int argc, char **argv, char **envp);
+int sd_cmd_transcribe(int argc, char **argv, char **envp);
 
 /**
  * Creates the data folder, opens the store that @cfg names (SQLite in the

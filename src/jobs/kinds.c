@@ -61,6 +61,7 @@ static const struct sd_job_kind kinds[] = {
      .max_attempts = 3,
      .period_ms = 3600LL * 1000},
     {.name = "media.process", .run = sd_job_media_process, .max_attempts = 3},
+    {.name = "speech.transcribe", .run = sd_job_speech_transcribe, .max_attempts = 4},
     {.name = "uploads.expire", .run = expire_uploads, .max_attempts = 3, .period_ms = 600LL * 1000},
 };
 

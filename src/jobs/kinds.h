@@ -11,4 +11,7 @@
 /** media.process: {"media_id"} of the job's workspace; see media_job.c. */
 SD_MUST_CHECK sd_status sd_job_media_process(struct sd_job_ctx *ctx, struct sd_err *err);
 
+/** speech.transcribe: {"media_id"} of the job's workspace; see speech_job.c. */
+SD_MUST_CHECK sd_status sd_job_speech_transcribe(struct sd_job_ctx *ctx, struct sd_err *err);
+
 #endif

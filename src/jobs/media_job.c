@@ -22,6 +22,9 @@
  *
  * Progress: the media row's progress (0..100) follows the steps and the
  * transcode, and every update is also the job's heartbeat.
+ *
+ * A ready media goes on to speech.transcribe (speech_job.c), enqueued in the
+ * transaction that marks it ready.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +39,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/rand.h"
 #include "domain/tus.h"
 #include "jobs/kinds.h"
 #include "jobs/scratch.h"
@@ -60,7 +64,9 @@ static void path_in(const struct run *r, const char *file, char *out, size_t n)
 static sd_status progress(struct run *r, int pct, bool force, struct sd_err *err)
 {
     uint64_t now = sd_clock_mono_ns();
-    if (!force && (pct == r->last_progress || now - (uint64_t)r->last_beat_ns < 500000000u)) {
+    uint64_t since = now - (uint64_t)r->last_beat_ns;
+    /* A new percentage at most twice a second; the lease renewed every 10 s even without one. */
+    if (!force && !(pct != r->last_progress && since >= 500000000u) && since < 10000000000u) {
         return SD_OK;
     }
     r->last_beat_ns = (int64_t)now;
@@ -179,6 +185,37 @@ static json_t *info_json(const struct sd_media_info *in, const struct sd_media_i
     return o;
 }
 
+/*
+ * Marks the media ready and hands its sound to speech.transcribe, in one
+ * transaction: a crash between the two cannot leave a ready media that is
+ * never transcribed.
+ */
+static sd_status ready_and_transcribe(struct run *r, struct sd_err *err)
+{
+    sd_db *db = r->ctx->db;
+    char key[SD_ID_MAX + 32], payload[SD_ID_MAX + 32];
+    (void)snprintf(key, sizeof(key), "speech.transcribe:%s", r->m.id);
+    (void)snprintf(payload, sizeof(payload), "{\"media_id\":\"%s\"}", r->m.id);
+    sd_status st = sd_store_begin(db, err);
+    if (st == SD_OK) {
+        st = sd_store_media_processed(db, &r->m, err);
+    }
+    if (st == SD_OK) {
+        st = sd_store_media_transcript(db, r->m.workspace_id, r->m.id, "pending", 0, NULL,
+                                       r->m.updated_at, err);
+    }
+    if (st == SD_OK) {
+        st = sd_job_enqueue(db, "speech.transcribe", r->m.workspace_id, key, payload, 4, NULL, err);
+    }
+    if (st == SD_OK) {
+        st = sd_store_commit(db, err);
+    }
+    if (st != SD_OK) {
+        sd_store_rollback(db);
+    }
+    return st;
+}
+
 static sd_status run_steps(struct run *r, struct sd_err *err)
 {
     sd_blob *blob = r->ctx->env->blob;
@@ -272,7 +309,7 @@ static sd_status run_steps(struct run *r, struct sd_err *err)
     r->m.failure = NULL;
     r->m.size_bytes = (int64_t)mp4_size;
     r->m.updated_at = sd_clock_wall_ms();
-    st = sd_store_media_processed(r->ctx->db, &r->m, err);
+    st = ready_and_transcribe(r, err);
     if (st == SD_OK && !r->lim.keep_originals) {
         struct sd_err derr = SD_ERR_INIT;
         if (sd_blob_delete(blob, orig, &derr) != SD_OK && derr.code != SD_E_NOT_FOUND) {

@@ -18,11 +18,11 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-/** Launches Chromium; close it with browser.close(). */
-export async function launch() {
+/** Launches Chromium with @extra flags beside CHROMIUM_ARGS; close it with browser.close(). */
+export async function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.SHOWDESK_CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extra],
     timeout: 60000,
   });
 }
