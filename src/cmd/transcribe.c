@@ -3,13 +3,15 @@
  * DESIGN: `showdesk transcribe FILE` prints the speech in any recording as
  * text, WebVTT or JSON, for people and scripts (make eval-asr scores it).
  * The sound is extracted to a 16 kHz mono WAV in a private temporary folder
- * (mode 0700, removed at the end) by src/media, then recognised by
- * src/speech. stdout gets the transcript only; an empty transcript prints
- * nothing in text form and its reason goes to stderr. Errors are one
- * sentence on stderr and exit 1; a bad command line exits 2.
+ * (mode 0700, removed at the end, and on SIGINT, SIGTERM or SIGHUP) by
+ * src/media, then recognised by src/speech. stdout gets the transcript
+ * only; an empty transcript prints nothing in text form and its reason goes
+ * to stderr. Errors are one sentence on stderr and exit 1; a bad command
+ * line exits 2.
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +211,18 @@ static sd_status transcribe(struct args *a, const char *wav, struct sd_err *err)
     return st;
 }
 
+/* The temporary folder and file, removed on SIGINT, SIGTERM or SIGHUP too. */
+static char tmp_dir[PATH_MAX], tmp_wav[PATH_MAX + 16];
+
+static void on_signal(int sig)
+{
+    /* unlink, rmdir, signal and raise are async-signal-safe. */
+    (void)unlink(tmp_wav);
+    (void)rmdir(tmp_dir);
+    (void)signal(sig, SIG_DFL);
+    (void)raise(sig);
+}
+
 int sd_cmd_transcribe(int argc, char **argv, char **envp)
 {
     (void)envp;
@@ -219,8 +233,8 @@ int sd_cmd_transcribe(int argc, char **argv, char **envp)
     }
     struct sd_err err = SD_ERR_INIT;
     const char *tmp = getenv("TMPDIR");
-    char dir[PATH_MAX], wav[PATH_MAX + 16];
-    (void)snprintf(dir, sizeof(dir), "%s/showdesk-transcribe.XXXXXX",
+    char *dir = tmp_dir, *wav = tmp_wav;
+    (void)snprintf(tmp_dir, sizeof(tmp_dir), "%s/showdesk-transcribe.XXXXXX",
                    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL) {
         (void)sd_err_set(&err, SD_E_IO, NULL,
@@ -229,7 +243,12 @@ int sd_cmd_transcribe(int argc, char **argv, char **envp)
                          tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp", strerror(errno));
         return sd_cmd_fail("transcribe", &err);
     }
-    (void)snprintf(wav, sizeof(wav), "%s/audio.wav", dir);
+    (void)snprintf(tmp_wav, sizeof(tmp_wav), "%s/audio.wav", dir);
+    struct sigaction sa = {.sa_handler = on_signal};
+    (void)sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGHUP, &sa, NULL);
     sd_status st = transcribe(&a, wav, &err);
     free(a.vocab_text);
     (void)unlink(wav);
