@@ -72,6 +72,8 @@ for (const driver of drivers()) {
       const w2 = startWorker(srv);
       try {
         await until(async () => (await media()).state === 'ready', 180000, 'the job retried and done');
+        // Then its speech, by the next job (the sound is a tone: an empty transcript).
+        await until(async () => ['ready', 'failed'].includes((await media()).transcript.state), 180000, 'the transcript');
       } finally {
         w2.proc.kill('SIGTERM');
         await w2.exited;
@@ -90,7 +92,7 @@ for (const driver of drivers()) {
       // One set of results, no original (not kept by default), and no scratch files left.
       const blobs = readdirSync(join(srv.data, 'blobs')).filter((f) => f.startsWith(id)).sort();
       const kinds = [...new Set(blobs.map((f) => f.slice(id.length + 1).split('.')[0]))].sort();
-      assert.deepEqual(kinds, ['mp4', 'pcm', 'poster', 'sprite', 'vtt']);
+      assert.deepEqual(kinds, ['captions', 'mp4', 'pcm', 'poster', 'sprite', 'vtt']);
       assert.deepEqual(readdirSync(join(srv.data, 'work')), []);
       const v = await fetch(srv.base + m.urls.video, { headers: { range: 'bytes=0-1023' } });
       assert.equal(v.status, 206);
