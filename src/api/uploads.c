@@ -231,6 +231,8 @@ static sd_status persist(struct sd_req *req, struct upload *u, struct sd_err *er
             u->m.expires_at = now + u->expiry_ms;
         }
     }
+    /* A body takes as long as the client sends: no connection held meanwhile. */
+    sd_req_db_release(req);
     return st;
 }
 
@@ -410,6 +412,8 @@ static void stream_common(struct sd_req *req, struct sd_resp *resp, enum sd_stre
     case SD_STREAM_BEGIN:
         break;
     case SD_STREAM_DATA:
+        /* The connection taken for the headers (key, row) goes back while bytes arrive. */
+        sd_req_db_release(req);
         on_data(req, resp, u, data, len);
         return;
     case SD_STREAM_END:

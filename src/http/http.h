@@ -167,6 +167,12 @@ const char *sd_req_param(const struct sd_req *req, const char *name);
  * given back after the response. SD_E_AGAIN when the pool is exhausted.
  */
 SD_MUST_CHECK sd_status sd_req_db(struct sd_req *req, sd_db **out, struct sd_err *err);
+/**
+ * Gives the request's database connection back to the pool now (outside a
+ * transaction), for a handler that streams a long body: it holds no
+ * connection between the moments it needs one. sd_req_db takes one again.
+ */
+void sd_req_db_release(struct sd_req *req);
 
 /** Adds a response header; both strings must live as long as the request. */
 void sd_resp_header(struct sd_resp *resp, const char *name, const char *value);

@@ -130,6 +130,14 @@ sd_status sd_req_db(struct sd_req *req, sd_db **out, struct sd_err *err)
     return SD_OK;
 }
 
+void sd_req_db_release(struct sd_req *req)
+{
+    if (req->db != NULL) {
+        sd_store_put(req->app->store, req->db);
+        req->db = NULL;
+    }
+}
+
 static ssize_t read_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct sd_resp *resp = cls;

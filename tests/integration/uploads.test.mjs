@@ -338,6 +338,25 @@ for (const driver of drivers()) {
       }
     });
 
+    it('takes more slow uploads at once than it has database connections', async () => {
+      // Three connections, eight bodies trickling in together: a PATCH holds a
+      // connection only while it reads or moves the row, not while bytes arrive.
+      const small = await startServer({ driver, args: ['--db-pool', '3', '--threads', '2'] });
+      try {
+        const k = workspace(small, 'Pool').secret_key;
+        const body = randomBytes(MiB);
+        const ids = [];
+        for (let i = 0; i < 8; i++) ids.push(await created(small, k, MiB));
+        const results = await Promise.all(ids.map((id) => stream(small, 'PATCH', `/api/v1/uploads/${id}`,
+          { authorization: `Bearer ${k}`, ...TUS, 'upload-offset': '0', 'content-type': OCTETS, 'content-length': String(MiB) },
+          pieces(body, 64 * 1024), { pauseMs: 40 })));
+        assert.deepEqual(results.map((r) => r.status), Array(8).fill(204), JSON.stringify(results.map((r) => r.body)));
+        for (const id of ids) await expectOffset(small, k, id, MiB);
+      } finally {
+        await small.stop();
+      }
+    });
+
     it('is busy while a PATCH runs, and keeps the bytes of a PATCH whose client went away', async () => {
       const LENGTH = 12 * MiB;
       const id = await created(srv, sk, LENGTH);
