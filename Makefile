@@ -4,7 +4,7 @@
 #   make test    build with ASan + UBSan and run every test suite
 #   make test-tsan  the unit, conformance and integration suites under ThreadSanitizer
 #   make bench   benchmarks against reference servers (see BENCHMARKS.md);
-#                BENCH_ONLY=api|upload|range|transcode runs one entry
+#                BENCH_ONLY=api|upload|range|transcode|speech runs one entry
 #   make fmt     format the C sources with clang-format
 #   make lint    clang-tidy and cppcheck
 #   make fuzz    run the libFuzzer targets for FUZZ_SECONDS each (clang)

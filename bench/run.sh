@@ -30,7 +30,7 @@
 # command line with the same settings. Wall time, CPU time and peak RSS from
 # /usr/bin/time -v; the median of BENCH_TRANSCODE_RUNS interleaved runs.
 #
-# BENCH_ONLY=api|upload|range|transcode (or several, comma-separated) runs only
+# BENCH_ONLY=api|upload|range|transcode|speech (or several, comma-separated) runs only
 # those entries; the default is all. Each entry prints a Markdown table and
 # appends it to bench/out/latest.md, which starts empty on every run.
 # Everything it starts listens on 127.0.0.1 only and is stopped on exit.
@@ -52,9 +52,9 @@ TC_RUNS=${BENCH_TRANSCODE_RUNS:-3}
 ONLY=$(echo "${BENCH_ONLY:-all}" | tr ',' ' ')
 for s in $ONLY; do
     case $s in
-    all | api | upload | range | transcode) ;;
+    all | api | upload | range | transcode | speech) ;;
     *)
-        echo "bench: unknown BENCH_ONLY entry '$s' (use api, upload, range, transcode or all)" >&2
+        echo "bench: unknown BENCH_ONLY entry '$s' (use api, upload, range, transcode, speech or all)" >&2
         exit 2
         ;;
     esac
@@ -553,6 +553,13 @@ timed() {
         END {printf "%s %.2f %.2f %d\n", n, w, u + s, m}' "$tmp/tc/$name.time" >>"$tmp/tc/rows"
 }
 
+# Entry 5 (speech): bench/speech.sh, showdesk transcribe against
+# pocketsphinx_continuous on the shared speech data.
+section_speech() {
+    echo "bench: speech, showdesk transcribe vs pocketsphinx_continuous" >&2
+    sh "$here/bench/speech.sh" "$report"
+}
+
 section_transcode() {
     mkdir -p "$tmp/tc/thumbs"
     in="$tmp/tc/in.webm"
@@ -630,7 +637,7 @@ run_entry() {
     fi
 }
 
-for entry in api upload range transcode; do
+for entry in api upload range transcode speech; do
     if wanted $entry; then
         run_entry $entry
     fi
