@@ -118,6 +118,13 @@ const char *sd_req_param(const struct sd_req *req, const char *name)
     return NULL;
 }
 
+/*
+ * The buffer libmicrohttpd fills from a reader response, allocated per
+ * response: 64 KiB (one sealed chunk) stays below malloc's mmap threshold,
+ * so it is reused rather than mapped and faulted in for every response.
+ */
+#define READER_BLOCK (64u << 10)
+
 sd_status sd_req_db(struct sd_req *req, sd_db **out, struct sd_err *err)
 {
     if (req->db == NULL) {
@@ -158,7 +165,7 @@ static struct MHD_Response *make_response(struct sd_resp *resp)
     if (resp->reader != NULL) {
         /* The reader stays with the request's sd_resp, released when the
          * request completes, after MHD stopped calling it. */
-        return MHD_create_response_from_callback(resp->stream_len, 256u << 10, read_body, resp,
+        return MHD_create_response_from_callback(resp->stream_len, READER_BLOCK, read_body, resp,
                                                  NULL);
     }
     size_t len = 0;
