@@ -51,8 +51,7 @@ struct run {
     struct sd_media m;
     struct sd_media_limits lim;
     char dir[4096];
-    int64_t last_beat_ns;
-    int last_progress;
+    struct sd__beat beat;
 };
 
 static void path_in(const struct run *r, const char *file, char *out, size_t n)
@@ -60,17 +59,12 @@ static void path_in(const struct run *r, const char *file, char *out, size_t n)
     (void)snprintf(out, n, "%s/%s", r->dir, file);
 }
 
-/* Records progress in the media row and beats the job's lease, at most twice a second. */
+/* Records progress in the media row and beats the job's lease, at the pace of sd__beat_due. */
 static sd_status progress(struct run *r, int pct, bool force, struct sd_err *err)
 {
-    uint64_t now = sd_clock_mono_ns();
-    uint64_t since = now - (uint64_t)r->last_beat_ns;
-    /* A new percentage at most twice a second; the lease renewed every 10 s even without one. */
-    if (!force && !(pct != r->last_progress && since >= 500000000u) && since < 10000000000u) {
+    if (!sd__beat_due(&r->beat, pct, force)) {
         return SD_OK;
     }
-    r->last_beat_ns = (int64_t)now;
-    r->last_progress = pct;
     sd_status st = sd_job_progress(r->ctx, pct, err);
     if (st != SD_OK) {
         return st;
@@ -339,7 +333,7 @@ sd_status sd_job_media_process(struct sd_job_ctx *ctx, struct sd_err *err)
     struct run *r = sd_arena_alloc(ctx->arena, sizeof(*r));
     memset(r, 0, sizeof(*r));
     r->ctx = ctx;
-    r->last_progress = -1;
+    r->beat = (struct sd__beat)SD__BEAT_INIT;
     sd_status st = sd_store_media_get(ctx->db, ctx->arena, ctx->job->workspace_id, id, &r->m, err);
     if (st == SD_E_NOT_FOUND) {
         sd_log(SD_LOG_INFO, "media.gone", "media=%s", id);
@@ -372,11 +366,9 @@ sd_status sd_job_media_process(struct sd_job_ctx *ctx, struct sd_err *err)
     if (r->dir[0] != '\0') {
         sd__scratch_remove(r->dir);
     }
-    if (st != SD_OK && st != SD_E_CONFLICT && ctx->job->attempts >= ctx->max_attempts) {
-        /* The last attempt: the media must not stay "processing" for ever. */
-        char *reason = sd_arena_alloc(ctx->arena, 600);
-        (void)snprintf(reason, 600, "processing failed %lld times; last error: %s",
-                       (long long)ctx->job->attempts, err->msg);
+    /* The last attempt: the media must not stay "processing" for ever. */
+    const char *reason = sd__job_last_failure(ctx, st, "processing", err);
+    if (reason != NULL) {
         struct sd_err ferr = SD_ERR_INIT;
         if (fail_media(r, reason, &ferr) != SD_OK) {
             sd_log(SD_LOG_WARN, "media.fail_failed", "media=%s error=\"%s\"", id, ferr.msg);

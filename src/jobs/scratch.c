@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /*
  * DESIGN: the private scratch folder of a job (DATA/work/<job id>, mode
- * 0700) where blobs are decrypted for libraries that read files, and the
- * copies between it and the blob store. Internal to src/jobs/.
+ * 0700) where blobs are decrypted for libraries that read files, the copies
+ * between it and the blob store, and the heartbeat pace and last-attempt
+ * reason that the media job kinds share. Internal to src/jobs/.
  */
 #include "jobs/scratch.h"
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/banned.h"
 
 #define COPY_BUF (1u << 20)
@@ -138,4 +140,26 @@ sd_status sd__file_to_blob(sd_blob *blob, const char *path, const char *name, ui
         *size = total;
     }
     return st;
+}
+
+bool sd__beat_due(struct sd__beat *b, int pct, bool force)
+{
+    uint64_t now = sd_clock_mono_ns();
+    uint64_t since = now - b->last_ns;
+    if (!force && !(pct != b->last_pct && since >= 500000000u) && since < 10000000000u) {
+        return false;
+    }
+    b->last_ns = now;
+    b->last_pct = pct;
+    return true;
+}
+
+const char *sd__job_last_failure(const struct sd_job_ctx *ctx, sd_status st, const char *what,
+                                 const struct sd_err *err)
+{
+    if (st == SD_OK || st == SD_E_CONFLICT || ctx->job->attempts < ctx->max_attempts) {
+        return NULL;
+    }
+    return sd_arena_printf(ctx->arena, "%s failed %lld times; last error: %s", what,
+                           (long long)ctx->job->attempts, err->msg);
 }

@@ -39,21 +39,14 @@ struct srun {
     struct sd_job_ctx *ctx;
     struct sd_media m;
     char dir[4096];
-    uint64_t last_beat_ns;
-    int last_progress;
+    struct sd__beat beat;
 };
 
 static sd_status beat(struct srun *r, const char *state, int pct, bool force, struct sd_err *err)
 {
-    uint64_t now = sd_clock_mono_ns();
-    uint64_t since = now - r->last_beat_ns;
-    /* A new percentage at most twice a second; the lease renewed every 10 s even without one
-     * (a remote engine reports nothing while it works). */
-    if (!force && !(pct != r->last_progress && since >= 500000000u) && since < 10000000000u) {
+    if (!sd__beat_due(&r->beat, pct, force)) {
         return SD_OK;
     }
-    r->last_beat_ns = now;
-    r->last_progress = pct;
     sd_status st = sd_job_progress(r->ctx, pct, err);
     if (st != SD_OK) {
         return st;
@@ -263,7 +256,7 @@ sd_status sd_job_speech_transcribe(struct sd_job_ctx *ctx, struct sd_err *err)
     struct srun *r = sd_arena_alloc(ctx->arena, sizeof(*r));
     memset(r, 0, sizeof(*r));
     r->ctx = ctx;
-    r->last_progress = -1;
+    r->beat = (struct sd__beat)SD__BEAT_INIT;
     sd_status st = sd_store_media_get(ctx->db, ctx->arena, ctx->job->workspace_id, id, &r->m, err);
     if (st == SD_E_NOT_FOUND) {
         sd_log(SD_LOG_INFO, "speech.gone", "media=%s", id);
@@ -289,10 +282,8 @@ sd_status sd_job_speech_transcribe(struct sd_job_ctx *ctx, struct sd_err *err)
     if (r->dir[0] != '\0') {
         sd__scratch_remove(r->dir);
     }
-    if (st != SD_OK && st != SD_E_CONFLICT && ctx->job->attempts >= ctx->max_attempts) {
-        char *reason = sd_arena_alloc(ctx->arena, 600);
-        (void)snprintf(reason, 600, "transcription failed %lld times; last error: %s",
-                       (long long)ctx->job->attempts, err->msg);
+    const char *reason = sd__job_last_failure(ctx, st, "transcription", err);
+    if (reason != NULL) {
         struct sd_err ferr = SD_ERR_INIT;
         if (fail_transcript(r, reason, &ferr) != SD_OK) {
             sd_log(SD_LOG_WARN, "speech.fail_failed", "media=%s error=\"%s\"", id, ferr.msg);

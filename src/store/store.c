@@ -1132,13 +1132,20 @@ sd_status sd_store_activity_list(sd_db *db, sd_arena *a, const char *ws_id, cons
 
 /* ---- media -------------------------------------------------------------- */
 
+/* @m with the defaults of columns a caller may leave out (a row not read back first). */
+static struct sd_media media_row(const struct sd_media *m)
+{
+    struct sd_media row = *m;
+    if (row.transcript_state == NULL) {
+        row.transcript_state = "none";
+    }
+    return row;
+}
+
 sd_status sd_store_media_insert(sd_db *db, const struct sd_media *m, struct sd_err *err)
 {
-    struct sd_media copy = *m;
-    if (copy.transcript_state == NULL) {
-        copy.transcript_state = "none";
-    }
-    return ent_insert(db, &media_ent, &copy, err);
+    struct sd_media row = media_row(m);
+    return ent_insert(db, &media_ent, &row, err);
 }
 
 sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
@@ -1163,11 +1170,8 @@ sd_status sd_store_media_get(sd_db *db, sd_arena *a, const char *ws_id, const ch
 
 sd_status sd_store_media_update(sd_db *db, const struct sd_media *m, struct sd_err *err)
 {
-    struct sd_media copy = *m;
-    if (copy.transcript_state == NULL) {
-        copy.transcript_state = "none"; /* a row made before it was read back */
-    }
-    return ent_update(db, &media_ent, &copy, err);
+    struct sd_media row = media_row(m);
+    return ent_update(db, &media_ent, &row, err);
 }
 
 sd_status sd_store_media_processed(sd_db *db, const struct sd_media *m, struct sd_err *err)
