@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ROOT, startServer, workspace, until, api } from '../integration/lib/server.mjs';
-import { launch, TUS_JS } from './lib.mjs';
+import { launch, openPage } from './lib.mjs';
 
 const DATA = resolve(process.env.SPEECH_DATA ?? join(ROOT, '..', 'shared', 'data', 'speech'));
 const WAV = join(DATA, 'jfk_0001.wav');
@@ -20,11 +20,7 @@ describe('captions in Chromium', () => {
     srv = await startServer({ args: ['--workers', '2'] });
     ws = workspace(srv, 'Captions');
     browser = await launch([`--use-file-for-fake-audio-capture=${WAV}`]);
-    page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
-    const r = await page.goto(`${srv.base}/healthz`);
-    assert.equal(r.status(), 200);
-    await page.addScriptTag({ path: TUS_JS });
+    page = await openPage(browser, srv);
   });
   after(async () => {
     await browser?.close();

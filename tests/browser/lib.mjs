@@ -26,3 +26,16 @@ export async function launch(extra = []) {
     timeout: 60000,
   });
 }
+
+/**
+ * A page of @browser on @srv's own origin (so that its requests are
+ * same-origin), with tus-js-client loaded and the page's errors printed.
+ */
+export async function openPage(browser, srv) {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
+  const r = await page.goto(`${srv.base}/healthz`);
+  if (r.status() !== 200) throw new Error(`${srv.base}/healthz answered ${r.status()}`);
+  await page.addScriptTag({ path: TUS_JS });
+  return page;
+}

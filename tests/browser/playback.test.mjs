@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, workspace, until, api } from '../integration/lib/server.mjs';
-import { launch, TUS_JS } from './lib.mjs';
+import { launch, openPage } from './lib.mjs';
 
 describe('recording to playback in Chromium', () => {
   let srv, ws, browser, page;
@@ -15,12 +15,7 @@ describe('recording to playback in Chromium', () => {
     srv = await startServer({ args: ['--workers', '2'] });
     ws = workspace(srv, 'Browser');
     browser = await launch();
-    page = await browser.newPage();
-    page.on('console', (m) => { if (m.type() === 'error') console.log('page:', m.text()); });
-    // The server's own origin, so that the page's requests are same-origin.
-    const r = await page.goto(`${srv.base}/healthz`);
-    assert.equal(r.status(), 200);
-    await page.addScriptTag({ path: TUS_JS });
+    page = await openPage(browser, srv);
   });
   after(async () => {
     await browser?.close();
