@@ -13,7 +13,8 @@ set -eu
 build="meson ninja-build pkg-config gcc libc6-dev python3 \
 libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev \
 libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev \
-libswresample-dev nettle-dev libpocketsphinx-dev pocketsphinx-en-us libcurl4-openssl-dev"
+libswresample-dev nettle-dev libpocketsphinx-dev pocketsphinx-en-us libcurl4-openssl-dev \
+liblinear-dev libstemmer-dev libmd4c-dev"
 test="libcmocka-dev postgresql-15 clang clang-format clang-tidy cppcheck nodejs npm \
 ffmpeg chromium flite"
 bench="nginx-light wrk pocketsphinx ffmpeg nodejs npm time"

@@ -22,6 +22,10 @@ static const struct subcommand commands[] = {
     {"admin", sd_cmd_admin, "manage workspaces, agents and API keys from the shell"},
     {"demo", sd_cmd_demo, "create or refresh a demo workspace and print its credentials"},
     {"transcribe", sd_cmd_transcribe, "print the speech in a recording as text, WebVTT or JSON"},
+    {"triage", sd_cmd_triage, "print the category, urgency, area, sentiment and summary of a text"},
+    {"train", sd_cmd_train, "train the triage models (the default one, or a workspace's own)"},
+    {"eval", sd_cmd_eval, "measure triage and help-article matching on labelled tickets"},
+    {"kb", sd_cmd_kb, "import help articles into a workspace"},
     {"version", sd_cmd_version, "print the version"},
 };
 

@@ -23,6 +23,10 @@ int sd_cmd_demo(int argc, char **argv, char **envp);
 int sd_cmd_worker(int argc, char **argv, char **envp);
 int sd_cmd_version(int argc, char **argv, char **envp);
 int sd_cmd_transcribe(int argc, char **argv, char **envp);
+int sd_cmd_train(int argc, char **argv, char **envp);
+int sd_cmd_triage(int argc, char **argv, char **envp);
+int sd_cmd_eval(int argc, char **argv, char **envp);
+int sd_cmd_kb(int argc, char **argv, char **envp);
 
 /**
  * Creates the data folder, opens the store that @cfg names (SQLite in the
@@ -41,9 +45,13 @@ SD_MUST_CHECK sd_status sd_cmd_master_key(const struct sd_config *cfg, struct sd
                                           struct sd_err *err);
 
 struct sd_pool;
+struct sd_analyzer;
 /** Starts cfg->workers job workers on @store with the built-in job kinds. */
 SD_MUST_CHECK sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store,
-                                             sd_blob *blob, struct sd_pool **out,
+                                             sd_blob *blob, struct sd_analyzer *analyzer,
+                                             struct sd_pool **out, struct sd_err *err);
+/** The analyzer with the model cfg->triage_model names (or the default), logged. */
+SD_MUST_CHECK sd_status sd_cmd_open_analyzer(const struct sd_config *cfg, struct sd_analyzer **out,
                                              struct sd_err *err);
 /** sd_pool_wake for struct sd_app's wake hook. */
 void sd_cmd_wake(void *pool);

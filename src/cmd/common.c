@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* What the subcommands share; see cmd.h. */
+#include "base/clock.h"
 #include "cmd/cmd.h"
+#include "domain/analyze.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,13 +84,26 @@ sd_status sd_cmd_open_store(const struct sd_config *cfg, size_t n_conns, sd_stor
     return SD_OK;
 }
 
+sd_status sd_cmd_open_analyzer(const struct sd_config *cfg, struct sd_analyzer **out,
+                               struct sd_err *err)
+{
+    int64_t t0 = sd_clock_wall_ms();
+    sd_status st = sd_analyzer_new(cfg->triage_model[0] ? cfg->triage_model : NULL, out, err);
+    if (st == SD_OK) {
+        sd_log(SD_LOG_INFO, "triage.model", "source=\"%s\" ms=%lld", sd_analyzer_source(*out),
+               (long long)(sd_clock_wall_ms() - t0));
+    }
+    return st;
+}
+
 sd_status sd_cmd_start_workers(const struct sd_config *cfg, sd_store *store, sd_blob *blob,
-                               struct sd_pool **out, struct sd_err *err)
+                               struct sd_analyzer *analyzer, struct sd_pool **out,
+                               struct sd_err *err)
 {
     size_t n_kinds = 0;
     const struct sd_job_kind *kinds = sd_job_kinds(&n_kinds);
     static struct sd_job_env env;
-    env = (struct sd_job_env){.cfg = cfg, .blob = blob};
+    env = (struct sd_job_env){.cfg = cfg, .blob = blob, .analyzer = analyzer};
     struct sd_pool_opts opts = {.store = store,
                                 .env = &env,
                                 .lease_ms = (int64_t)cfg->job_lease_s * 1000,

@@ -30,6 +30,7 @@
 #include "api/api.h"
 #include "base/log.h"
 #include "cmd/cmd.h"
+#include "domain/analyze.h"
 #include "domain/secret.h"
 #include "http/http.h"
 #include "http/limits.h"
@@ -70,6 +71,13 @@ static int run(const struct sd_config *cfg)
         return sd_cmd_fail("serve", &err);
     }
 
+    sd_analyzer *analyzer = NULL;
+    if (sd_cmd_open_analyzer(cfg, &analyzer, &err) != SD_OK) {
+        sd_seal_key_wipe(&master);
+        sd_blob_close(blob);
+        sd_store_close(store);
+        return sd_cmd_fail("serve", &err);
+    }
     size_t n_routes = 0;
     const struct sd_route *routes = sd_api_routes(&n_routes);
     struct sd_app app = {
@@ -81,11 +89,12 @@ static int run(const struct sd_config *cfg)
         .rate = sd_rate_new(),
         .is_https = strncmp(cfg->public_url, "https://", 8) == 0,
         .blob = blob,
+        .analyzer = analyzer,
     };
     sd_cmd_url_key(&master, app.url_key);
     sd_seal_key_wipe(&master);
     if (!cfg->no_workers) {
-        if (sd_cmd_start_workers(cfg, store, blob, &pool, &err) != SD_OK) {
+        if (sd_cmd_start_workers(cfg, store, blob, analyzer, &pool, &err) != SD_OK) {
             rc = sd_cmd_fail("serve", &err);
             goto out;
         }
@@ -118,6 +127,7 @@ out:
     sd_rate_free(app.rate);
     sd_store_close(store);
     sd_blob_close(blob);
+    sd_analyzer_free(analyzer);
     sodium_memzero(app.url_key, sizeof(app.url_key));
     return rc;
 }

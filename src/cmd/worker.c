@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "cmd/cmd.h"
+#include "domain/analyze.h"
 #include "domain/secret.h"
 #include "jobs/pool.h"
 #include "base/banned.h"
@@ -44,7 +45,10 @@ int sd_cmd_worker(int argc, char **argv, char **envp)
         return sd_cmd_fail("worker", &err);
     }
     sd_seal_key_wipe(&master);
-    if (sd_cmd_start_workers(&cfg, store, blob, &pool, &err) != SD_OK) {
+    sd_analyzer *analyzer = NULL;
+    if (sd_cmd_open_analyzer(&cfg, &analyzer, &err) != SD_OK ||
+        sd_cmd_start_workers(&cfg, store, blob, analyzer, &pool, &err) != SD_OK) {
+        sd_analyzer_free(analyzer);
         sd_store_close(store);
         sd_blob_close(blob);
         return sd_cmd_fail("worker", &err);
@@ -58,6 +62,7 @@ int sd_cmd_worker(int argc, char **argv, char **envp)
     sd_pool_stop(pool);
     sd_store_close(store);
     sd_blob_close(blob);
+    sd_analyzer_free(analyzer);
     sd_log(SD_LOG_INFO, "worker.stopped", NULL);
     return 0;
 }

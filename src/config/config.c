@@ -81,6 +81,9 @@ static const struct setting settings[] = {
      "API key for the transcription endpoint (sent as a Bearer token); set it by environment"},
     {"speech_timeout", K_INT, F(speech_timeout_s), 1, 3600, "300",
      "seconds one request to the transcription endpoint may take before it is retried"},
+    {"triage_model", K_STR, F(triage_model), 0, 0, "",
+     "the triage model file (made by showdesk train); empty: triage.model beside the binary, "
+     "else trained from the built-in corpus at start"},
     {"log_level", K_LEVEL, F(log_level), 0, 0, "info",
      "least important log lines written: debug, info, warn or error"},
 };

@@ -49,6 +49,7 @@ struct sd_config {
     int speech_threads;      /* speech_threads: decoders at once; 0 = number of cores */
     char speech_url[SD_CONFIG_STR_MAX]; /* speech_url: OpenAI-compatible transcription URL */
     char speech_model[128];             /* speech_model, default whisper-1 */
+    char triage_model[4096];            /* triage_model: a file; empty = beside the binary */
     char speech_key[512];               /* speech_key: Bearer token; "" = none */
     int speech_timeout_s;               /* speech_timeout: of one endpoint request */
 };

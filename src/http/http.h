@@ -95,8 +95,11 @@ struct sd_metrics;
 struct sd_rate;
 
 /* What the server shares with every request; owned by the server command. */
+struct sd_analyzer;
+
 struct sd_app {
     const struct sd_config *cfg;
+    struct sd_analyzer *analyzer; /* MT safe: triage, summaries, help articles */
     sd_store *store;
     struct sd_metrics *metrics; /* MT safe */
     struct sd_rate *rate;       /* MT safe */

@@ -42,6 +42,8 @@ static const char *type_name(enum sd_json_type t)
         return "an object";
     case SD_JSON_STR_ARR:
         return "an array of strings";
+    case SD_JSON_FRAC:
+        return "a number from 0 to 1";
     }
     return "?";
 }
@@ -120,6 +122,11 @@ static sd_status check_field(json_t *v, /* NOLINT(misc-no-recursion) */
         return SD_OK;
     case SD_JSON_BOOL:
         if (!json_is_boolean(v)) {
+            break;
+        }
+        return SD_OK;
+    case SD_JSON_FRAC:
+        if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1) {
             break;
         }
         return SD_OK;

@@ -33,6 +33,7 @@ enum sd_json_type {
     SD_JSON_BOOL,
     SD_JSON_OBJ,     /* checked against .sub, or free-form when .sub is NULL */
     SD_JSON_STR_ARR, /* array of strings, each within min/max; .max_items */
+    SD_JSON_FRAC,    /* a number from 0 to 1 (an integer 0 or 1 too) */
 };
 
 struct sd_json_schema;

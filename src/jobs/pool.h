@@ -38,9 +38,12 @@
 struct sd_job_ctx;
 
 /* What job handlers share: settings and the blob store; borrowed. */
+struct sd_analyzer;
+
 struct sd_job_env {
     const struct sd_config *cfg;
     sd_blob *blob;
+    struct sd_analyzer *analyzer; /* nullable: no analysis */
 };
 
 struct sd_job_kind {

@@ -86,6 +86,18 @@ struct sd_ticket {
     int64_t updated_at;
     int64_t first_response_at;
     int64_t resolved_at;
+    /* Triage (src/text): what the models made of it. */
+    const char *title;       /* nullable until triage */
+    const char *summary;     /* nullable */
+    const char *environment; /* nullable: "Chrome 120 on Windows, /reports, 2 console errors" */
+    const char *triage;      /* JSON: per field value, probability, review, rule */
+    const char *kb_matches;  /* JSON array: article_id, title, confidence */
+    const char *deflection;  /* nullable: offered, deflected, declined */
+    int64_t triaged_at;
+    const char *ai_category; /* the models' values, for triage accuracy */
+    const char *ai_urgency;
+    const char *ai_product_area;
+    const char *ai_sentiment;
 };
 
 struct sd_message {
@@ -155,6 +167,51 @@ struct sd_media {
     const char *transcript_state;   /* none, pending, processing, ready, failed */
     int64_t transcript_progress;    /* 0..100 of the recognition */
     const char *transcript_failure; /* nullable */
+};
+
+/* A help article. Deleted articles keep their row with deleted_at set. */
+struct sd_kb_article {
+    const char *id;
+    const char *workspace_id;
+    int64_t created_at;
+    const char *external_id; /* nullable: the id it was imported with */
+    const char *title;
+    const char *body;         /* Markdown */
+    const char *tags;         /* JSON array of strings */
+    const char *product_area; /* nullable */
+    const char *media_id;     /* nullable: its video */
+    const char *status;       /* draft, published */
+    int64_t updated_at;
+    int64_t deleted_at;
+};
+
+/* An agent's change of a triage field, with the input it was made on. */
+struct sd_triage_correction {
+    const char *id;
+    const char *workspace_id;
+    int64_t created_at;
+    const char *ticket_id;
+    const char *field;     /* category, urgency, product_area, sentiment */
+    const char *predicted; /* nullable */
+    const char *corrected; /* nullable */
+    const char *agent_id;  /* nullable */
+    const char *example;   /* JSON: transcript, account_plan, page_url, console_errors */
+};
+
+/* A workspace's own triage model (triage.h's binary form, base64). */
+struct sd_triage_model_row {
+    const char *id;
+    const char *workspace_id;
+    int64_t created_at;
+    int64_t n_examples;
+    int64_t n_corrections;
+    const char *data;
+};
+
+/* Agreement of the models with the agents' final values, per field. */
+struct sd_triage_accuracy {
+    int64_t n[4];     /* tickets with both a model value and a final value */
+    int64_t agree[4]; /* of those, equal */
 };
 
 /* The stored transcript of a media (the JSON of src/speech, sd_transcript_json). */

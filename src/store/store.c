@@ -360,15 +360,34 @@ static const struct entity session_ent = {"sessions",
                                           3};
 
 static const struct col ticket_cols[] = {
-    COL(struct sd_ticket, id, C_TEXT),          COL(struct sd_ticket, workspace_id, C_TEXT),
-    COL(struct sd_ticket, created_at, C_INT),   COL(struct sd_ticket, subject, C_TEXT),
-    COL(struct sd_ticket, status, C_TEXT),      COL(struct sd_ticket, channel, C_TEXT),
-    COL(struct sd_ticket, priority, C_TEXT),    COL(struct sd_ticket, category, C_TEXT),
-    COL(struct sd_ticket, urgency, C_TEXT),     COL(struct sd_ticket, product_area, C_TEXT),
-    COL(struct sd_ticket, sentiment, C_TEXT),   COL(struct sd_ticket, assignee_id, C_TEXT),
-    COL(struct sd_ticket, customer_id, C_TEXT), COL(struct sd_ticket, context, C_TEXT),
-    COL(struct sd_ticket, updated_at, C_INT),   COL(struct sd_ticket, first_response_at, C_TIME),
+    COL(struct sd_ticket, id, C_TEXT),
+    COL(struct sd_ticket, workspace_id, C_TEXT),
+    COL(struct sd_ticket, created_at, C_INT),
+    COL(struct sd_ticket, subject, C_TEXT),
+    COL(struct sd_ticket, status, C_TEXT),
+    COL(struct sd_ticket, channel, C_TEXT),
+    COL(struct sd_ticket, priority, C_TEXT),
+    COL(struct sd_ticket, category, C_TEXT),
+    COL(struct sd_ticket, urgency, C_TEXT),
+    COL(struct sd_ticket, product_area, C_TEXT),
+    COL(struct sd_ticket, sentiment, C_TEXT),
+    COL(struct sd_ticket, assignee_id, C_TEXT),
+    COL(struct sd_ticket, customer_id, C_TEXT),
+    COL(struct sd_ticket, context, C_TEXT),
+    COL(struct sd_ticket, updated_at, C_INT),
+    COL(struct sd_ticket, first_response_at, C_TIME),
     COL(struct sd_ticket, resolved_at, C_TIME),
+    COL(struct sd_ticket, title, C_TEXT),
+    COL(struct sd_ticket, summary, C_TEXT),
+    COL(struct sd_ticket, environment, C_TEXT),
+    COL(struct sd_ticket, triage, C_TEXT),
+    COL(struct sd_ticket, kb_matches, C_TEXT),
+    COL(struct sd_ticket, deflection, C_TEXT),
+    COL(struct sd_ticket, triaged_at, C_TIME),
+    COL(struct sd_ticket, ai_category, C_TEXT),
+    COL(struct sd_ticket, ai_urgency, C_TEXT),
+    COL(struct sd_ticket, ai_product_area, C_TEXT),
+    COL(struct sd_ticket, ai_sentiment, C_TEXT),
 };
 static const struct entity ticket_ent = {"tickets",
                                          "ticket",
@@ -435,6 +454,60 @@ static const struct entity job_ent = {"jobs",
                                       sizeof(struct sd_job),
                                       false,
                                       2};
+
+static const struct col kb_cols[] = {
+    COL(struct sd_kb_article, id, C_TEXT),        COL(struct sd_kb_article, workspace_id, C_TEXT),
+    COL(struct sd_kb_article, created_at, C_INT), COL(struct sd_kb_article, external_id, C_TEXT),
+    COL(struct sd_kb_article, title, C_TEXT),     COL(struct sd_kb_article, body, C_TEXT),
+    COL(struct sd_kb_article, tags, C_TEXT),      COL(struct sd_kb_article, product_area, C_TEXT),
+    COL(struct sd_kb_article, media_id, C_TEXT),  COL(struct sd_kb_article, status, C_TEXT),
+    COL(struct sd_kb_article, updated_at, C_INT), COL(struct sd_kb_article, deleted_at, C_TIME),
+};
+static const struct entity kb_ent = {"kb_articles",
+                                     "article",
+                                     "an article with this external id exists in the workspace",
+                                     kb_cols,
+                                     SD_ARRAY_LEN(kb_cols),
+                                     sizeof(struct sd_kb_article),
+                                     true,
+                                     3};
+
+static const struct col correction_cols[] = {
+    COL(struct sd_triage_correction, id, C_TEXT),
+    COL(struct sd_triage_correction, workspace_id, C_TEXT),
+    COL(struct sd_triage_correction, created_at, C_INT),
+    COL(struct sd_triage_correction, ticket_id, C_TEXT),
+    COL(struct sd_triage_correction, field, C_TEXT),
+    COL(struct sd_triage_correction, predicted, C_TEXT),
+    COL(struct sd_triage_correction, corrected, C_TEXT),
+    COL(struct sd_triage_correction, agent_id, C_TEXT),
+    COL(struct sd_triage_correction, example, C_TEXT),
+};
+static const struct entity correction_ent = {"triage_corrections",
+                                             "correction",
+                                             "this correction already exists",
+                                             correction_cols,
+                                             SD_ARRAY_LEN(correction_cols),
+                                             sizeof(struct sd_triage_correction),
+                                             true,
+                                             3};
+
+static const struct col tmodel_cols[] = {
+    COL(struct sd_triage_model_row, id, C_TEXT),
+    COL(struct sd_triage_model_row, workspace_id, C_TEXT),
+    COL(struct sd_triage_model_row, created_at, C_INT),
+    COL(struct sd_triage_model_row, n_examples, C_INT),
+    COL(struct sd_triage_model_row, n_corrections, C_INT),
+    COL(struct sd_triage_model_row, data, C_TEXT),
+};
+static const struct entity tmodel_ent = {"triage_models",
+                                         "triage model",
+                                         "this triage model already exists",
+                                         tmodel_cols,
+                                         SD_ARRAY_LEN(tmodel_cols),
+                                         sizeof(struct sd_triage_model_row),
+                                         true,
+                                         3};
 
 static const struct col media_cols[] = {
     COL(struct sd_media, id, C_TEXT),
@@ -511,12 +584,12 @@ static void set_val(void *obj, const struct col *c, const char *cell)
 
 /* "c1, c2, …" of an entity, built once per entity: the hot path copies it
  * instead of formatting every column name on every query. */
-#define N_ENTITIES 10
+#define N_ENTITIES 13
 static const struct entity *const entities[N_ENTITIES] = {
-    &workspace_ent, &agent_ent,   &customer_ent, &key_ent, &session_ent,
-    &ticket_ent,    &message_ent, &activity_ent, &job_ent, &media_ent,
+    &workspace_ent, &agent_ent, &customer_ent, &key_ent, &session_ent,    &ticket_ent, &message_ent,
+    &activity_ent,  &job_ent,   &media_ent,    &kb_ent,  &correction_ent, &tmodel_ent,
 };
-static char col_text[N_ENTITIES][512];
+static char col_text[N_ENTITIES][768];
 static pthread_once_t col_once = PTHREAD_ONCE_INIT;
 
 static void build_col_text(void)
@@ -586,7 +659,7 @@ static sd_status ent_insert_ex(sd_db *db, const struct entity *e, const void *ob
                                const char *suffix, int64_t *n_changed, struct sd_err *err)
 {
     struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
-    struct sd_db_val vals[24];
+    struct sd_db_val vals[40];
     SD_ASSERT(e->n_cols <= SD_ARRAY_LEN(vals));
     SD_ASSERT(sd_buf_printf(&sql, "INSERT INTO %s (", e->table) == SD_OK);
     col_list(e, &sql);
@@ -670,7 +743,7 @@ static sd_status ent_get(sd_db *db, sd_arena *a, const struct entity *e, const c
 static sd_status ent_update(sd_db *db, const struct entity *e, const void *obj, struct sd_err *err)
 {
     struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
-    struct sd_db_val vals[26];
+    struct sd_db_val vals[40];
     size_t n = 0;
     SD_ASSERT(sd_buf_printf(&sql, "UPDATE %s SET ", e->table) == SD_OK);
     for (size_t i = e->n_fixed; i < e->n_cols; i++) {
@@ -1010,9 +1083,23 @@ static sd_status index_subject(sd_db *db, const struct sd_ticket *t, struct sd_e
                 p, SD_ARRAY_LEN(p), NULL, err);
 }
 
+/* @t with the defaults of its JSON columns filled in. */
+static struct sd_ticket ticket_row(const struct sd_ticket *t)
+{
+    struct sd_ticket row = *t;
+    if (row.triage == NULL) {
+        row.triage = "{}";
+    }
+    if (row.kb_matches == NULL) {
+        row.kb_matches = "[]";
+    }
+    return row;
+}
+
 sd_status sd_store_ticket_insert(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
 {
-    sd_status st = ent_insert(db, &ticket_ent, t, err);
+    struct sd_ticket row = ticket_row(t);
+    sd_status st = ent_insert(db, &ticket_ent, &row, err);
     return st == SD_OK ? index_subject(db, t, err) : st;
 }
 
@@ -1024,7 +1111,8 @@ sd_status sd_store_ticket_get(sd_db *db, sd_arena *a, const char *ws_id, const c
 
 sd_status sd_store_ticket_update(sd_db *db, const struct sd_ticket *t, struct sd_err *err)
 {
-    sd_status st = ent_update(db, &ticket_ent, t, err);
+    struct sd_ticket row = ticket_row(t);
+    sd_status st = ent_update(db, &ticket_ent, &row, err);
     return st == SD_OK ? index_subject(db, t, err) : st;
 }
 
@@ -1637,5 +1725,230 @@ sd_status sd_store_search(sd_db *db, sd_arena *a, const char *ws_id, const char 
     }
     *out = hits;
     *n_out = r.n_rows;
+    return SD_OK;
+}
+
+/* ---- triage and the knowledge base -------------------------------------- */
+
+sd_status sd_store_ticket_triage(sd_db *db, const struct sd_ticket_triage *tt, struct sd_err *err)
+{
+    /* A field takes the new value only while it still holds what the models
+     * said before (or nothing): an agent's choice stays. */
+    static const char *const fields[4] = {"category", "urgency", "product_area", "sentiment"};
+    struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
+    struct sd_db_val p[32];
+    size_t n = 0;
+    SD_ASSERT(sd_buf_puts(&sql,
+                          "UPDATE tickets SET title = ?, summary = ?, environment = ?, "
+                          "triage = ?, kb_matches = ?, triaged_at = ?, updated_at = ?") == SD_OK);
+    p[n++] = SD_DB_TEXT_C(tt->title);
+    p[n++] = SD_DB_TEXT_C(tt->summary);
+    p[n++] = SD_DB_TEXT_C(tt->environment);
+    p[n++] = SD_DB_TEXT_C(tt->triage);
+    p[n++] = SD_DB_TEXT_C(tt->kb_matches);
+    p[n++] = SD_DB_I64(tt->now_ms);
+    p[n++] = SD_DB_I64(tt->now_ms);
+    if (tt->deflection != NULL) {
+        SD_ASSERT(sd_buf_puts(&sql, ", deflection = ?") == SD_OK);
+        p[n++] = SD_DB_TEXT_C(tt->deflection);
+    }
+    for (int f = 0; f < 4; f++) {
+        SD_ASSERT(sd_buf_printf(&sql,
+                                ", %s = CASE WHEN %s IS NULL OR %s = ai_%s THEN ? ELSE %s END, "
+                                "ai_%s = ?",
+                                fields[f], fields[f], fields[f], fields[f], fields[f],
+                                fields[f]) == SD_OK);
+        p[n++] = tt->value[f] ? SD_DB_TEXT_C(tt->value[f]) : SD_DB_NULLV;
+        p[n++] = tt->ai[f] ? SD_DB_TEXT_C(tt->ai[f]) : SD_DB_NULLV;
+    }
+    SD_ASSERT(sd_buf_puts(&sql, " WHERE id = ? AND workspace_id = ?") == SD_OK);
+    p[n++] = SD_DB_TEXT_C(tt->ticket_id);
+    p[n++] = SD_DB_TEXT_C(tt->workspace_id);
+    int64_t changed = 0;
+    sd_status st = exec(db, sd_buf_cstr(&sql), p, n, &changed, err);
+    sd_buf_release(&sql);
+    if (st == SD_OK && changed == 0) {
+        return not_found(&ticket_ent, tt->ticket_id, err);
+    }
+    return st;
+}
+
+sd_status sd_store_kb_insert(sd_db *db, const struct sd_kb_article *k, struct sd_err *err)
+{
+    return ent_insert(db, &kb_ent, k, err);
+}
+
+sd_status sd_store_kb_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                          struct sd_kb_article *out, struct sd_err *err)
+{
+    sd_status st = ent_get(db, a, &kb_ent, ws_id, id, out, err);
+    if (st == SD_OK && out->deleted_at != 0) {
+        return not_found(&kb_ent, id, err);
+    }
+    return st;
+}
+
+sd_status sd_store_kb_find_external(sd_db *db, sd_arena *a, const char *ws_id,
+                                    const char *external_id, struct sd_kb_article *out,
+                                    struct sd_err *err)
+{
+    void *rows = NULL;
+    size_t n = 0;
+    struct sd_db_val p[2] = {SD_DB_TEXT_C(ws_id), SD_DB_TEXT_C(external_id)};
+    sd_status st = ent_select(db, a, &kb_ent, "workspace_id = ? AND external_id = ?", p, 2, NULL, 1,
+                              &rows, &n, err);
+    if (st != SD_OK) {
+        return st;
+    }
+    if (n == 0) {
+        return not_found(&kb_ent, external_id, err);
+    }
+    memcpy(out, rows, sizeof *out);
+    return SD_OK;
+}
+
+sd_status sd_store_kb_update(sd_db *db, const struct sd_kb_article *k, struct sd_err *err)
+{
+    return ent_update(db, &kb_ent, k, err);
+}
+
+sd_status sd_store_kb_delete(sd_db *db, const char *ws_id, const char *id, int64_t now_ms,
+                             struct sd_err *err)
+{
+    struct sd_db_val p[] = {SD_DB_I64(now_ms), SD_DB_I64(now_ms), SD_DB_TEXT_C(id),
+                            SD_DB_TEXT_C(ws_id)};
+    int64_t changed = 0;
+    sd_status st = exec(db,
+                        "UPDATE kb_articles SET deleted_at = ?, updated_at = ?, external_id = NULL "
+                        "WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL",
+                        p, SD_ARRAY_LEN(p), &changed, err);
+    if (st == SD_OK && changed == 0) {
+        return not_found(&kb_ent, id, err);
+    }
+    return st;
+}
+
+sd_status sd_store_kb_list(sd_db *db, sd_arena *a, const char *ws_id, const char *status,
+                           const char *after_id, size_t limit, struct sd_kb_article **out,
+                           size_t *n_out, struct sd_err *err)
+{
+    struct sd_db_val p[3];
+    size_t n = 0;
+    char where[160] = "workspace_id = ? AND deleted_at IS NULL";
+    p[n++] = SD_DB_TEXT_C(ws_id);
+    if (status != NULL) {
+        (void)sd_str_copy(where + strlen(where), sizeof where - strlen(where), " AND status = ?");
+        p[n++] = SD_DB_TEXT_C(status);
+    }
+    if (after_id != NULL) {
+        (void)sd_str_copy(where + strlen(where), sizeof where - strlen(where), " AND id > ?");
+        p[n++] = SD_DB_TEXT_C(after_id);
+    }
+    void *rows = NULL;
+    sd_status st = ent_select(db, a, &kb_ent, where, p, n, "id", limit, &rows, n_out, err);
+    *out = rows;
+    return st;
+}
+
+sd_status sd_store_kb_changed(sd_db *db, sd_arena *a, const char *ws_id, int64_t since_ms,
+                              const char *since_id, size_t limit, struct sd_kb_article **out,
+                              size_t *n_out, struct sd_err *err)
+{
+    struct sd_db_val p[] = {SD_DB_TEXT_C(ws_id), SD_DB_I64(since_ms), SD_DB_I64(since_ms),
+                            SD_DB_TEXT_C(since_id ? since_id : "")};
+    void *rows = NULL;
+    sd_status st = ent_select(
+        db, a, &kb_ent, "workspace_id = ? AND (updated_at > ? OR (updated_at = ? AND id > ?))", p,
+        SD_ARRAY_LEN(p), "updated_at, id", limit, &rows, n_out, err);
+    *out = rows;
+    return st;
+}
+
+sd_status sd_store_correction_insert(sd_db *db, const struct sd_triage_correction *c,
+                                     struct sd_err *err)
+{
+    return ent_insert(db, &correction_ent, c, err);
+}
+
+sd_status sd_store_correction_list(sd_db *db, sd_arena *a, const char *ws_id, const char *after_id,
+                                   size_t limit, struct sd_triage_correction **out, size_t *n_out,
+                                   struct sd_err *err)
+{
+    void *rows = NULL;
+    sd_status st =
+        ent_page(db, a, &correction_ent, ws_id, NULL, NULL, after_id, limit, &rows, n_out, err);
+    *out = rows;
+    return st;
+}
+
+sd_status sd_store_triage_accuracy(sd_db *db, const char *ws_id, int64_t since_ms,
+                                   struct sd_triage_accuracy *out, struct sd_err *err)
+{
+    static const char *const fields[4] = {"category", "urgency", "product_area", "sentiment"};
+    memset(out, 0, sizeof *out);
+    sd_arena *a = sd_arena_new();
+    sd_status st = SD_OK;
+    for (int f = 0; f < 4 && st == SD_OK; f++) {
+        char sql[320];
+        (void)snprintf(sql, sizeof sql,
+                       "SELECT COUNT(*), COALESCE(SUM(CASE WHEN ai_%s = %s THEN 1 ELSE 0 END), "
+                       "0) FROM tickets WHERE workspace_id = ? AND created_at >= ? AND ai_%s "
+                       "IS NOT NULL AND %s IS NOT NULL",
+                       fields[f], fields[f], fields[f], fields[f]);
+        struct sd_db_val p[] = {SD_DB_TEXT_C(ws_id), SD_DB_I64(since_ms)};
+        struct sd_db_rows r;
+        st = query(db, a, sql, p, 2, &r, err);
+        if (st == SD_OK && r.n_rows == 1) {
+            out->n[f] = r.cells[0] ? strtoll(r.cells[0], NULL, 10) : 0;
+            out->agree[f] = r.cells[1] ? strtoll(r.cells[1], NULL, 10) : 0;
+        }
+    }
+    sd_arena_free(a);
+    return st;
+}
+
+sd_status sd_store_triage_model_insert(sd_db *db, const struct sd_triage_model_row *m,
+                                       struct sd_err *err)
+{
+    return ent_insert(db, &tmodel_ent, m, err);
+}
+
+sd_status sd_store_triage_model_latest(sd_db *db, sd_arena *a, const char *ws_id, bool with_data,
+                                       struct sd_triage_model_row *out, struct sd_err *err)
+{
+    if (with_data) {
+        void *rows = NULL;
+        size_t n = 0;
+        struct sd_db_val p[1] = {SD_DB_TEXT_C(ws_id)};
+        sd_status st = ent_select(db, a, &tmodel_ent, "workspace_id = ?", p, 1,
+                                  "created_at DESC, id DESC", 1, &rows, &n, err);
+        if (st != SD_OK) {
+            return st;
+        }
+        if (n == 0) {
+            return sd_err_set(err, SD_E_NOT_FOUND, NULL, "the workspace has no model of its own");
+        }
+        memcpy(out, rows, sizeof *out);
+        return SD_OK;
+    }
+    /* Only the id and counts: the server asks this before each triage. */
+    struct sd_db_val p[1] = {SD_DB_TEXT_C(ws_id)};
+    struct sd_db_rows r;
+    sd_status st = query(db, a,
+                         "SELECT id, created_at, n_examples, n_corrections FROM triage_models "
+                         "WHERE workspace_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+                         p, 1, &r, err);
+    if (st != SD_OK) {
+        return st;
+    }
+    if (r.n_rows == 0) {
+        return sd_err_set(err, SD_E_NOT_FOUND, NULL, "the workspace has no model of its own");
+    }
+    memset(out, 0, sizeof *out);
+    out->id = r.cells[0];
+    out->workspace_id = ws_id;
+    out->created_at = strtoll(r.cells[1], NULL, 10);
+    out->n_examples = strtoll(r.cells[2], NULL, 10);
+    out->n_corrections = strtoll(r.cells[3], NULL, 10);
     return SD_OK;
 }

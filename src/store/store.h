@@ -352,4 +352,78 @@ SD_MUST_CHECK sd_status sd_store_search(sd_db *db, sd_arena *a, const char *ws_i
                                         struct sd_search_hit **out, size_t *n_out,
                                         struct sd_err *err);
 
+/* ---- triage and the knowledge base -------------------------------------- */
+
+/* What triage made of a ticket (all strings borrowed). */
+struct sd_ticket_triage {
+    const char *workspace_id;
+    const char *ticket_id;
+    const char *title, *summary, *environment;
+    const char *triage;     /* JSON object */
+    const char *kb_matches; /* JSON array */
+    const char *deflection; /* nullable: leave as is */
+    const char *value[4];   /* category, urgency, product_area, sentiment to set; NULL: review */
+    const char *ai[4];      /* the models' values, even under review */
+    int64_t now_ms;
+};
+
+/**
+ * Writes a ticket's triage. Each of the four fields takes its new value only
+ * while it is empty or still what the models said last time, so an agent's
+ * choice is never overwritten by a later triage (after the transcript).
+ */
+SD_MUST_CHECK sd_status sd_store_ticket_triage(sd_db *db, const struct sd_ticket_triage *tt,
+                                               struct sd_err *err);
+
+SD_MUST_CHECK sd_status sd_store_kb_insert(sd_db *db, const struct sd_kb_article *k,
+                                           struct sd_err *err);
+/** An article that is not deleted. */
+SD_MUST_CHECK sd_status sd_store_kb_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                                        struct sd_kb_article *out, struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_kb_find_external(sd_db *db, sd_arena *a, const char *ws_id,
+                                                  const char *external_id,
+                                                  struct sd_kb_article *out, struct sd_err *err);
+/** Writes every column after created_at. */
+SD_MUST_CHECK sd_status sd_store_kb_update(sd_db *db, const struct sd_kb_article *k,
+                                           struct sd_err *err);
+/** Marks the article deleted at @now_ms (its row stays for the indexes to follow). */
+SD_MUST_CHECK sd_status sd_store_kb_delete(sd_db *db, const char *ws_id, const char *id,
+                                           int64_t now_ms, struct sd_err *err);
+/** Articles not deleted, by id, optionally of one @status, after @after_id. */
+SD_MUST_CHECK sd_status sd_store_kb_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                         const char *status, const char *after_id, size_t limit,
+                                         struct sd_kb_article **out, size_t *n_out,
+                                         struct sd_err *err);
+/**
+ * Articles changed (created, edited or deleted) after the position
+ * (@since_ms, @since_id), in (updated_at, id) order: how a search index
+ * follows the table.
+ */
+SD_MUST_CHECK sd_status sd_store_kb_changed(sd_db *db, sd_arena *a, const char *ws_id,
+                                            int64_t since_ms, const char *since_id, size_t limit,
+                                            struct sd_kb_article **out, size_t *n_out,
+                                            struct sd_err *err);
+
+SD_MUST_CHECK sd_status sd_store_correction_insert(sd_db *db, const struct sd_triage_correction *c,
+                                                   struct sd_err *err);
+/** Corrections of a workspace, oldest first, after @after_id (nullable). */
+SD_MUST_CHECK sd_status sd_store_correction_list(sd_db *db, sd_arena *a, const char *ws_id,
+                                                 const char *after_id, size_t limit,
+                                                 struct sd_triage_correction **out, size_t *n_out,
+                                                 struct sd_err *err);
+/** Agreement of tickets' ai_* values with their fields, for tickets created since @since_ms. */
+SD_MUST_CHECK sd_status sd_store_triage_accuracy(sd_db *db, const char *ws_id, int64_t since_ms,
+                                                 struct sd_triage_accuracy *out,
+                                                 struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_triage_model_insert(sd_db *db, const struct sd_triage_model_row *m,
+                                                     struct sd_err *err);
+/**
+ * The workspace's newest model; SD_E_NOT_FOUND when it has none. Without
+ * @with_data only id, created_at and the counts are read (cheap).
+ */
+SD_MUST_CHECK sd_status sd_store_triage_model_latest(sd_db *db, sd_arena *a, const char *ws_id,
+                                                     bool with_data,
+                                                     struct sd_triage_model_row *out,
+                                                     struct sd_err *err);
+
 #endif

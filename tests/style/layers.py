@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Checks the include rules of STYLE.md over src/:
 
-- dependencies run one way: base -> config -> store|blob|media|speech -> domain -> jobs
+- dependencies run one way: base -> config -> store|blob|media|speech|text -> domain -> jobs
   -> http -> api -> cmd (a folder may include itself and anything lower; main.c, cmd);
 - third-party headers stay in their adapter file (microhttpd.h in
   src/http/server.c, sqlite3.h in src/store/sqlite.c, libpq-fe.h in
   src/store/pg.c) or folder (the FFmpeg libraries in src/media/, pocketsphinx and
-  sphinxbase in src/speech/);
+  sphinxbase in src/speech/, libstemmer, liblinear and md4c in src/text/);
 - base/banned.h is the last #include of every .c file;
 - <dir>/internal.h and store/driver.h are included only inside their folder.
 """
@@ -15,9 +15,9 @@ import os
 import re
 import sys
 
-LAYERS = ['base', 'config', 'store', 'blob', 'media', 'speech', 'domain', 'jobs', 'http', 'api', 'cmd']
-# store, blob, media and speech are one level: none includes another.
-LEVEL = {'base': 0, 'config': 1, 'store': 2, 'blob': 2, 'media': 2, 'speech': 2, 'domain': 3, 'jobs': 4,
+LAYERS = ['base', 'config', 'store', 'blob', 'media', 'speech', 'text', 'domain', 'jobs', 'http', 'api', 'cmd']
+# store, blob, media, speech and text are one level: none includes another.
+LEVEL = {'base': 0, 'config': 1, 'store': 2, 'blob': 2, 'media': 2, 'speech': 2, 'text': 2, 'domain': 3, 'jobs': 4,
          'http': 5, 'api': 6, 'cmd': 7}
 ADAPTERS = {'microhttpd.h': 'src/http/server.c', 'sqlite3.h': 'src/store/sqlite.c',
             'libpq-fe.h': 'src/store/pg.c'}
@@ -49,6 +49,8 @@ def main(root):
                     problems.append(f'{rel}:{n}: <{inc}> belongs only in src/media/')
                 if re.match(r'(pocketsphinx|sphinxbase)\b', inc) and folder != 'speech':
                     problems.append(f'{rel}:{n}: <{inc}> belongs only in src/speech/')
+                if re.match(r'(libstemmer|linear|md4c)', inc) and kind == '<' and folder != 'text':
+                    problems.append(f'{rel}:{n}: <{inc}> belongs only in src/text/')
                 base = os.path.basename(inc)
                 if base in ADAPTERS and rel != ADAPTERS[base]:
                     problems.append(f'{rel}:{n}: <{inc}> belongs only in {ADAPTERS[base]}')
