@@ -53,7 +53,7 @@ test-tsan: deps-test
 
 bench: deps build-release/build.ninja
 	@sh scripts/deps.sh bench
-	ninja -C build-release showdesk bench/bench-transcode
+	ninja -C build-release showdesk bench/bench-transcode bench/bench-text
 	sh bench/run.sh
 
 eval-asr: build-release/showdesk

@@ -30,7 +30,15 @@
 # command line with the same settings. Wall time, CPU time and peak RSS from
 # /usr/bin/time -v; the median of BENCH_TRANSCODE_RUNS interleaved runs.
 #
-# BENCH_ONLY=api|upload|range|transcode|speech (or several, comma-separated) runs only
+# Entry 6 (text), triage and knowledge-base search (build-release/bench/
+# bench-text, bench/text.c, built here when missing or stale): sd_triage_run +
+# sd_summarize on 300-word transcripts made from the built-in corpus (mean,
+# p50, p99 of 2,000 runs), and sd_kb_search (k = 3) over generated articles
+# (Zipf vocabulary of 50,000 terms; BENCH_TEXT_SIZES articles, "10000 100000"
+# by default) against SQLite FTS5's bm25() on the same articles and 2,000
+# queries in the same process: build time, memory, p50/p99/max latency.
+#
+# BENCH_ONLY=api|upload|range|transcode|speech|text (or several, comma-separated) runs only
 # those entries; the default is all. Each entry prints a Markdown table and
 # appends it to bench/out/latest.md, which starts empty on every run.
 # Everything it starts listens on 127.0.0.1 only and is stopped on exit.
@@ -38,6 +46,7 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin="$here/build-release/showdesk"
 tc_bin="$here/build-release/bench/bench-transcode"
+text_bin="$here/build-release/bench/bench-text"
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
 CONNS=64
@@ -48,13 +57,14 @@ UP_CHUNK=8388608
 RANGE_SECONDS=${BENCH_RANGE_SECONDS:-22}
 RANGE_LEN=1048576
 TC_RUNS=${BENCH_TRANSCODE_RUNS:-3}
+TEXT_SIZES=${BENCH_TEXT_SIZES:-10000 100000}
 
 ONLY=$(echo "${BENCH_ONLY:-all}" | tr ',' ' ')
 for s in $ONLY; do
     case $s in
-    all | api | upload | range | transcode | speech) ;;
+    all | api | upload | range | transcode | speech | text) ;;
     *)
-        echo "bench: unknown BENCH_ONLY entry '$s' (use api, upload, range, transcode, speech or all)" >&2
+        echo "bench: unknown BENCH_ONLY entry '$s' (use api, upload, range, transcode, speech, text or all)" >&2
         exit 2
         ;;
     esac
@@ -87,6 +97,13 @@ wanted transcode && need ffmpeg /usr/bin/time
 if wanted transcode && [ ! -x "$tc_bin" ]; then
     echo "bench: $tc_bin is missing (make bench builds it)" >&2
     exit 1
+fi
+# bench-text is not in the Makefile's bench target: built here, a no-op when up to date.
+if wanted text; then
+    [ -f "$here/build-release/build.ninja" ] ||
+        { echo "bench: build-release is not configured (make bench does it)" >&2; exit 1; }
+    ninja -C "$here/build-release" bench/bench-text >&2 ||
+        { echo "bench: cannot build bench/bench-text" >&2; exit 1; }
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 tmp=$(mktemp -d /tmp/showdesk-bench.XXXXXX)
@@ -614,6 +631,18 @@ section_transcode() {
     } | tee -a "$report"
 }
 
+# Entry 6 (text): bench-text prints its two tables; the machine line follows.
+section_text() {
+    echo "bench: text, triage and KB search against SQLite FTS5 ($TEXT_SIZES articles)" >&2
+    # shellcheck disable=SC2086
+    "$text_bin" $TEXT_SIZES >"$tmp/text.md" || { echo "bench: bench-text failed" >&2; exit 1; }
+    {
+        cat "$tmp/text.md"
+        machine_line
+        echo
+    } | tee -a "$report"
+}
+
 # cpu_busy: the percentage of the machine's CPU time that anything used in
 # the next second.
 cpu_busy() {
@@ -637,7 +666,7 @@ run_entry() {
     fi
 }
 
-for entry in api upload range transcode speech; do
+for entry in api upload range transcode speech text; do
     if wanted $entry; then
         run_entry $entry
     fi

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* Shared handler helpers and renderers; see internal.h. */
 #include "api/internal.h"
+#include "domain/analyze.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,13 @@ json_t *api_ticket_json(const struct sd_ticket *t)
     set(o, "updated_at", api_jtime(t->updated_at));
     set(o, "first_response_at", api_jtime(t->first_response_at));
     set(o, "resolved_at", api_jtime(t->resolved_at));
+    set(o, "title", api_jstr(t->title));
+    set(o, "summary", api_jstr(t->summary));
+    set(o, "environment", api_jstr(t->environment));
+    set(o, "triage", api_jraw(t->triage, false));
+    set(o, "kb_matches", api_jraw(t->kb_matches, true));
+    set(o, "deflection", api_jstr(t->deflection));
+    set(o, "triaged_at", api_jtime(t->triaged_at));
     return o;
 }
 
@@ -307,6 +315,20 @@ json_t *api_workspace_json(struct sd_req *req, const struct sd_workspace *w)
     json_t *sp = json_object();
     set(sp, "vocabulary", json_is_array(vocab) ? json_incref(vocab) : json_array());
     set(o, "speech", sp);
+    struct sd_triage_settings ts;
+    sd_triage_settings_read(w->settings, req->arena, &ts);
+    json_t *tr = json_object(), *th = json_object(), *areas = json_array();
+    for (int f = 0; f < SD_TRI_N; f++) {
+        set(th, sd_triage_field_names[f], json_real(ts.thresholds[f]));
+    }
+    for (const char *const *p = ts.areas; *p; p++) {
+        (void)json_array_append_new(areas, json_string(*p));
+    }
+    set(tr, "thresholds", th);
+    set(tr, "kb_threshold", json_real(ts.kb_threshold));
+    set(tr, "product_areas", areas);
+    set(tr, "retrain_hours", json_integer(ts.retrain_hours));
+    set(o, "triage", tr);
     json_decref(settings);
     set(o, "created_at", api_jtime(w->created_at));
     set(o, "updated_at", api_jtime(w->updated_at));

@@ -72,6 +72,8 @@ json_t *api_customer_json(const struct sd_customer *c);
 json_t *api_agent_json(const struct sd_agent *a);
 json_t *api_message_json(const struct sd_message *m);
 json_t *api_activity_json(const struct sd_activity *ev);
+/** A help article with its body rendered to safe HTML (body_html). */
+json_t *api_kb_json(const struct sd_kb_article *k);
 json_t *api_key_json(const struct sd_api_key *k);
 json_t *api_workspace_json(struct sd_req *req, const struct sd_workspace *w);
 
@@ -126,6 +128,15 @@ void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp);
 void sd_api_tickets_get(struct sd_req *req, struct sd_resp *resp);
 void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp);
 void sd_api_tickets_delete(struct sd_req *req, struct sd_resp *resp);
+void sd_api_tickets_deflection(struct sd_req *req, struct sd_resp *resp);
+void sd_api_kb_list(struct sd_req *req, struct sd_resp *resp);
+void sd_api_kb_create(struct sd_req *req, struct sd_resp *resp);
+void sd_api_kb_get(struct sd_req *req, struct sd_resp *resp);
+void sd_api_kb_update(struct sd_req *req, struct sd_resp *resp);
+void sd_api_kb_delete(struct sd_req *req, struct sd_resp *resp);
+void sd_api_kb_search(struct sd_req *req, struct sd_resp *resp);
+void sd_api_triage_accuracy(struct sd_req *req, struct sd_resp *resp);
+void sd_api_triage_train(struct sd_req *req, struct sd_resp *resp);
 void sd_api_messages_list(struct sd_req *req, struct sd_resp *resp);
 void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp);
 void sd_api_activity_list(struct sd_req *req, struct sd_resp *resp);

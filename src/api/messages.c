@@ -22,6 +22,7 @@
 #include "base/rand.h"
 #include "domain/ticket.h"
 #include "domain/validate.h"
+#include "jobs/kinds.h"
 #include "base/banned.h"
 
 static const char *const authors[] = {"agent", "customer", "system", NULL};
@@ -106,6 +107,7 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
         return;
     }
     int64_t now = sd_clock_wall_ms();
+    bool wake = false;
     char mid[SD_ID_MAX];
     sd_id_new("msg", mid);
     struct sd_message m = {.id = mid,
@@ -168,6 +170,11 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
                                     "internal", is_internal),
                           &err);
     }
+    if (st == SD_OK && strcmp(author, "customer") == 0 && !is_internal) {
+        /* What the customer adds may change the triage: analyse again. */
+        st = sd_job_enqueue_analyze(db, t.workspace_id, t.id, m.id, &err);
+        wake = st == SD_OK;
+    }
     if (st == SD_OK && strcmp(old_status, t.status) != 0) {
         st = api_activity(req, db, t.id, "status_changed",
                           json_pack("{s:s, s:s}", "from", old_status, "to", t.status), &err);
@@ -179,6 +186,9 @@ void sd_api_messages_create(struct sd_req *req, struct sd_resp *resp)
         sd_store_rollback(db);
         api_fail(resp, &err);
         return;
+    }
+    if (wake && req->app->wake != NULL) {
+        req->app->wake(req->app->wake_cls);
     }
     sd_resp_json(resp, 201, message_json(req, db, &m));
 }

@@ -58,6 +58,17 @@ static const struct sd_route routes[] = {
     R("POST", "/api/v1/tickets/{id}/messages", "messages.create", AGENT, JSON,
       sd_api_messages_create),
     R("GET", "/api/v1/tickets/{id}/activity", "activity.list", AGENT, 0, sd_api_activity_list),
+    R("POST", "/api/v1/tickets/{id}/deflection", "tickets.deflection", WIDGET, JSON,
+      sd_api_tickets_deflection),
+
+    R("GET", "/api/v1/kb/articles", "kb.list", AGENT, 0, sd_api_kb_list),
+    R("POST", "/api/v1/kb/articles", "kb.create", AGENT, JSON, sd_api_kb_create),
+    R("GET", "/api/v1/kb/articles/{id}", "kb.get", WIDGET, 0, sd_api_kb_get),
+    R("PATCH", "/api/v1/kb/articles/{id}", "kb.update", AGENT, JSON, sd_api_kb_update),
+    R("DELETE", "/api/v1/kb/articles/{id}", "kb.delete", AGENT, 0, sd_api_kb_delete),
+    R("GET", "/api/v1/kb/search", "kb.search", WIDGET, 0, sd_api_kb_search),
+    R("GET", "/api/v1/triage/accuracy", "triage.accuracy", AGENT, 0, sd_api_triage_accuracy),
+    R("POST", "/api/v1/triage/train", "triage.train", ADMIN, 0, sd_api_triage_train),
 
     R("OPTIONS", "/api/v1/uploads", "uploads.options", PUB, 0, sd_api_uploads_options),
     S("POST", "/api/v1/uploads", "uploads.create", WIDGET, sd_api_uploads_create),

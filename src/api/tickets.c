@@ -7,8 +7,18 @@
  * activity row. The widget (publishable key) may set only subject, customer,
  * message, context and channel; agents and secret keys may also set
  * priority, assignee and the triage fields.
+ * Then, in a transaction of its own, the ticket is analysed
+ * (domain/analyze.h): title, summary, environment, triage with confidences,
+ * and the best help articles. When the first article is a confident match
+ * and the ticket did not come from an agent, the response carries it as
+ * "kb_article" and the ticket waits for the customer's answer on
+ * POST /tickets/{id}/deflection: solved resolves it as deflected, no agent
+ * involved; not solved sends it to the queue with the match attached. A
+ * failed analysis does not fail the create: a ticket.analyze job retries it.
  * Update: status moves go through the domain's status machine; each changed
- * field is recorded in the activity log. List: equality filters, keyset
+ * field is recorded in the activity log, and an agent's change of a triage
+ * field the models had set is kept as a correction (with the ticket's text)
+ * for the accuracy metric and retraining. List: equality filters, keyset
  * pagination with an opaque cursor bound to the sort.
  */
 #include <stdio.h>
@@ -18,10 +28,14 @@
 #include "api/internal.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/log.h"
 #include "base/rand.h"
 #include "base/str.h"
 #include "base/utf8.h"
+#include "domain/analyze.h"
 #include "domain/ticket.h"
+#include "jobs/kinds.h"
+#include "text/md.h"
 #include "domain/validate.h"
 #include "base/banned.h"
 
@@ -184,6 +198,58 @@ static const char *opt_str(sd_arena *a, const json_t *body, const char *key, con
     return s ? sd_arena_strdup(a, s) : dflt;
 }
 
+/* The article offered to the customer, rendered, or NULL. */
+static json_t *offered_article(struct sd_req *req, sd_db *db, const struct sd_ticket *t)
+{
+    if (t->deflection == NULL || strcmp(t->deflection, "offered") != 0) {
+        return NULL;
+    }
+    json_t *matches = api_jraw(t->kb_matches, true);
+    const char *id = json_string_value(json_object_get(json_array_get(matches, 0), "article_id"));
+    double conf = json_number_value(json_object_get(json_array_get(matches, 0), "confidence"));
+    struct sd_kb_article k;
+    json_t *o = NULL;
+    if (id != NULL &&
+        sd_store_kb_get(db, req->arena, req->auth.workspace_id, id, &k, NULL) == SD_OK) {
+        o = api_kb_json(&k);
+        (void)json_object_set_new(o, "confidence", json_real(conf));
+    }
+    json_decref(matches);
+    return o;
+}
+
+/* Analyses a new ticket and returns its JSON as it then is; on failure the
+ * ticket stays as created and a job retries the analysis. */
+static json_t *analyze_new(struct sd_req *req, sd_db *db, struct sd_ticket *t)
+{
+    struct sd_err err = SD_ERR_INIT;
+    struct sd_analysis an;
+    bool offer = req->auth.kind != SD_AUTH_SESSION;
+    sd_status st = req->app->analyzer ? sd_store_begin(db, &err) : SD_E_UNSUPPORTED;
+    if (st == SD_OK) {
+        st = sd_analyze_ticket(req->app->analyzer, db, req->arena, t->workspace_id, t->id, offer,
+                               &an, &err);
+        st = st == SD_OK ? sd_store_commit(db, &err) : st;
+        if (st != SD_OK) {
+            sd_store_rollback(db);
+        }
+    }
+    if (st == SD_OK) {
+        st = sd_store_ticket_get(db, req->arena, t->workspace_id, t->id, t, &err);
+    }
+    if (st != SD_OK) {
+        sd_log(SD_LOG_WARN, "ticket.analyze", "ticket=%s error=\"%s\" retry=job", t->id, err.msg);
+        if (sd_job_enqueue_analyze(db, t->workspace_id, t->id, "created", NULL) == SD_OK &&
+            req->app->wake != NULL) {
+            req->app->wake(req->app->wake_cls);
+        }
+    }
+    json_t *o = api_ticket_json(t);
+    json_t *art = offered_article(req, db, t);
+    (void)json_object_set_new(o, "kb_article", art ? art : json_null());
+    return o;
+}
+
 void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp)
 {
     bool is_widget = req->auth.kind == SD_AUTH_PUBLISHABLE_KEY;
@@ -256,8 +322,9 @@ void sd_api_tickets_create(struct sd_req *req, struct sd_resp *resp)
         api_fail(resp, &err);
         return;
     }
+    json_t *out = analyze_new(req, db, &t);
     sd_resp_header(resp, "Location", sd_arena_printf(req->arena, "/api/v1/tickets/%s", t.id));
-    sd_resp_json(resp, 201, api_ticket_json(&t));
+    sd_resp_json(resp, 201, out);
 }
 
 void sd_api_tickets_get(struct sd_req *req, struct sd_resp *resp)
@@ -292,6 +359,54 @@ static void patch_field(struct sd_req *req, const json_t *body, const char *key,
     (void)json_object_set_new(changes, key,
                               json_pack("{s:o, s:o}", "from", api_jstr(old), "to", api_jstr(nv)));
     *field = nv;
+}
+
+/* Keeps each change of a triage field the models had set as a correction,
+ * with what the ticket said then, for the accuracy metric and retraining. */
+static sd_status record_corrections(struct sd_req *req, sd_db *db, const struct sd_ticket *t,
+                                    const json_t *changes, int64_t now, struct sd_err *err)
+{
+    const char *ai[SD_TRI_N] = {t->ai_category, t->ai_urgency, t->ai_product_area, t->ai_sentiment};
+    const char *example = NULL;
+    for (int f = 0; f < SD_TRI_N; f++) {
+        json_t *ch = json_object_get(changes, sd_triage_field_names[f]);
+        if (ch == NULL || ai[f] == NULL) {
+            continue;
+        }
+        if (example == NULL) {
+            struct sd_analyze_input in;
+            sd_status st = sd_analyze_input_of(db, req->arena, t->workspace_id, t, &in, err);
+            if (st != SD_OK) {
+                return st;
+            }
+            json_t *e = json_pack("{s:s, s:o, s:o, s:I}", "transcript", in.text, "account_plan",
+                                  api_jstr(in.plan), "page_url", api_jstr(in.page_url),
+                                  "console_errors", (json_int_t)in.n_console_errors);
+            char *text = json_dumps(e, JSON_COMPACT);
+            json_decref(e);
+            example = sd_arena_strdup(req->arena, text ? text : "{}");
+            free(text);
+        }
+        char id[SD_ID_MAX];
+        sd_id_new("cor", id);
+        const char *actor_type, *actor_id;
+        api_actor(req, &actor_type, &actor_id);
+        struct sd_triage_correction c = {.id = id,
+                                         .workspace_id = t->workspace_id,
+                                         .created_at = now,
+                                         .ticket_id = t->id,
+                                         .field = sd_triage_field_names[f],
+                                         .predicted = ai[f],
+                                         .corrected = json_string_value(json_object_get(ch, "to")),
+                                         .agent_id =
+                                             strcmp(actor_type, "agent") == 0 ? actor_id : NULL,
+                                         .example = example};
+        sd_status st = sd_store_correction_insert(db, &c, err);
+        if (st != SD_OK) {
+            return st;
+        }
+    }
+    return SD_OK;
 }
 
 void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
@@ -351,6 +466,9 @@ void sd_api_tickets_update(struct sd_req *req, struct sd_resp *resp)
     }
     if (st == SD_OK && json_object_size(changes) > 0) {
         st = api_activity(req, db, t.id, "updated", json_incref(changes), &err);
+    }
+    if (st == SD_OK && req->auth.kind != SD_AUTH_PUBLISHABLE_KEY) {
+        st = record_corrections(req, db, &t, changes, now, &err);
     }
     /* A PATCH that changes nothing writes nothing: no new updated_at. */
     if (st == SD_OK && is_changed) {
@@ -507,4 +625,67 @@ void sd_api_tickets_list(struct sd_req *req, struct sd_resp *resp)
     sd_resp_json(
         resp, 200,
         api_list(items, has_more && n > 0 ? encode_cursor(req->arena, &f, &rows[n - 1]) : NULL));
+}
+
+static const struct sd_json_field deflection_fields[] = {
+    {"solved", SD_JSON_BOOL, .is_required = true},
+};
+static const struct sd_json_schema deflection_schema = SD_JSON_SCHEMA(deflection_fields);
+
+void sd_api_tickets_deflection(struct sd_req *req, struct sd_resp *resp)
+{
+    const char *id;
+    sd_db *db;
+    json_t *body = NULL;
+    struct sd_ticket t;
+    struct sd_err err = SD_ERR_INIT;
+    if (!api_id(req, resp, "tkt", &id) || !api_body(req, resp, &deflection_schema, &body)) {
+        return;
+    }
+    bool solved = json_is_true(json_object_get(body, "solved"));
+    json_decref(body);
+    if (!api_db(req, resp, &db)) {
+        return;
+    }
+    int64_t now = sd_clock_wall_ms();
+    sd_status st = sd_store_begin(db, &err);
+    if (st == SD_OK) {
+        st = sd_store_ticket_get(db, req->arena, req->auth.workspace_id, id, &t, &err);
+    }
+    if (st == SD_OK && (t.deflection == NULL || strcmp(t.deflection, "offered") != 0)) {
+        st = sd_err_set(&err, SD_E_CONFLICT, "deflection",
+                        "ticket %s was not offered a help article (deflection is %s); only an "
+                        "offered article can be answered, once",
+                        t.id, t.deflection ? t.deflection : "none");
+    }
+    json_t *matches = st == SD_OK ? api_jraw(t.kb_matches, true) : NULL;
+    const char *article =
+        json_string_value(json_object_get(json_array_get(matches, 0), "article_id"));
+    if (st == SD_OK) {
+        const char *from = t.status;
+        t.deflection = solved ? "deflected" : "declined";
+        if (solved) {
+            st = sd_ticket_set_status(&t, "resolved", now, &err);
+        }
+        t.updated_at = now;
+        if (st == SD_OK) {
+            st = api_activity(req, db, t.id, solved ? "deflected" : "deflection_declined",
+                              json_pack("{s:o, s:s, s:s}", "article_id", api_jstr(article), "from",
+                                        from, "to", t.status),
+                              &err);
+        }
+    }
+    json_decref(matches);
+    if (st == SD_OK) {
+        st = sd_store_ticket_update(db, &t, &err);
+    }
+    if (st == SD_OK) {
+        st = sd_store_commit(db, &err);
+    }
+    if (st != SD_OK) {
+        sd_store_rollback(db);
+        api_fail(resp, &err);
+        return;
+    }
+    sd_resp_json(resp, 200, api_ticket_json(&t));
 }

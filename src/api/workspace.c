@@ -30,11 +30,28 @@ static const struct sd_json_field speech_fields[] = {
 };
 static const struct sd_json_schema speech_schema = SD_JSON_SCHEMA(speech_fields);
 
+static const struct sd_json_field thresholds_fields[] = {
+    {"category", SD_JSON_FRAC, .is_required = false},
+    {"urgency", SD_JSON_FRAC, .is_required = false},
+    {"product_area", SD_JSON_FRAC, .is_required = false},
+    {"sentiment", SD_JSON_FRAC, .is_required = false},
+};
+static const struct sd_json_schema thresholds_schema = SD_JSON_SCHEMA(thresholds_fields);
+
+static const struct sd_json_field triage_fields[] = {
+    {"thresholds", SD_JSON_OBJ, .sub = &thresholds_schema},
+    {"kb_threshold", SD_JSON_FRAC, .is_required = false},
+    {"product_areas", SD_JSON_STR_ARR, .min = 1, .max = 100, .max_items = 64, .is_line = true},
+    {"retrain_hours", SD_JSON_INT, .lo = 0, .hi = INT64_C(24) * 365},
+};
+static const struct sd_json_schema triage_schema = SD_JSON_SCHEMA(triage_fields);
+
 static const struct sd_json_field update_fields[] = {
     {"name", SD_JSON_STR, .min = 1, .max = 200, .is_line = true},
     {"allowed_origins", SD_JSON_STR_ARR, .min = 1, .max = 300, .max_items = 50},
     {"media", SD_JSON_OBJ, .sub = &media_schema},
     {"speech", SD_JSON_OBJ, .sub = &speech_schema},
+    {"triage", SD_JSON_OBJ, .sub = &triage_schema},
 };
 static const struct sd_json_schema update_schema = SD_JSON_SCHEMA(update_fields);
 
@@ -106,7 +123,12 @@ void sd_api_workspace_update(struct sd_req *req, struct sd_resp *resp)
             st = SD_E_INVALID;
         }
     }
-    static const char *const groups[] = {"media", "speech"};
+    const json_t *areas = json_object_get(json_object_get(body, "triage"), "product_areas");
+    if (st == SD_OK && areas != NULL && json_array_size(areas) < 2) {
+        st = sd_err_set(&err, SD_E_INVALID, "triage.product_areas",
+                        "'triage.product_areas' needs at least two areas");
+    }
+    static const char *const groups[] = {"media", "speech", "triage"};
     for (size_t g = 0; st == SD_OK && g < SD_ARRAY_LEN(groups); g++) {
         if (!sd_json_has(body, groups[g])) {
             continue;

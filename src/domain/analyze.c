@@ -26,7 +26,7 @@ const char *const sd_default_product_areas[] = {
 };
 
 #define MODEL_MAX      (256u << 20)
-#define TEXT_MAX       (256 * 1024)
+#define TEXT_MAX       ((size_t)256 * 1024)
 #define SYNC_PAGE      500
 #define WORKSPACES_MAX 4096
 #define AREAS_MAX      64
@@ -298,7 +298,7 @@ static struct ws_cache *cache_of(sd_analyzer *an, const char *ws_id)
         c->ws_id = sd_xstrdup(ws_id);
         SD_ASSERT(sd_kb_new(&c->kb, NULL) == SD_OK);
         (void)pthread_mutex_init(&c->sync, NULL);
-        an->caches = sd_xrealloc(an->caches, (an->n_caches + 1) * sizeof *an->caches);
+        an->caches = sd_xrealloc(an->caches, (an->n_caches + 1) * sizeof(struct ws_cache *));
         an->caches[an->n_caches++] = c;
     }
     (void)pthread_mutex_unlock(&an->lock);
@@ -389,8 +389,8 @@ static const sd_triage_model *model_for(sd_analyzer *an, struct ws_cache *c, sd_
                     sd_triage_model_load(bin, bl, &m, NULL) == SD_OK) {
                     (void)pthread_mutex_lock(&an->lock);
                     if (c->model != NULL) {
-                        an->retired =
-                            sd_xrealloc(an->retired, (an->n_retired + 1) * sizeof *an->retired);
+                        an->retired = sd_xrealloc(an->retired,
+                                                  (an->n_retired + 1) * sizeof(sd_triage_model *));
                         an->retired[an->n_retired++] = c->model;
                     }
                     c->model = m;
@@ -554,47 +554,55 @@ static sd_status gather(sd_db *db, sd_arena *a, const char *ws_id, const struct 
     return st;
 }
 
+sd_status sd_analyze_input_of(sd_db *db, sd_arena *a, const char *ws_id, const struct sd_ticket *t,
+                              struct sd_analyze_input *out, struct sd_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct sd_buf text = SD_BUF_INIT(TEXT_MAX);
+    struct sd_tok_timed *words = NULL;
+    size_t n_words = 0;
+    sd_status st = gather(db, a, ws_id, t, &text, &words, &n_words, err);
+    if (st == SD_E_TOO_LARGE) {
+        st = SD_OK; /* the first 256 KiB say enough */
+    }
+    out->text = sd_arena_strdup(a, sd_buf_cstr(&text));
+    out->words = words;
+    out->n_words = n_words;
+    sd_buf_release(&text);
+    if (st != SD_OK) {
+        return st;
+    }
+    json_t *ctx = json_loads(t->context ? t->context : "{}", 0, NULL);
+    const char *plan = json_string_value(json_object_get(ctx, "account_plan"));
+    const char *url = json_string_value(json_object_get(ctx, "page_url"));
+    const char *ua = json_string_value(json_object_get(ctx, "user_agent"));
+    struct sd_customer cu;
+    if (plan == NULL && t->customer_id != NULL &&
+        sd_store_customer_get(db, a, ws_id, t->customer_id, &cu, NULL) == SD_OK) {
+        plan = cu.plan;
+    }
+    out->plan = plan ? sd_arena_strdup(a, plan) : NULL;
+    out->page_url = url ? sd_arena_strdup(a, url) : NULL;
+    out->user_agent = ua ? sd_arena_strdup(a, ua) : NULL;
+    out->n_console_errors = json_array_size(json_object_get(ctx, "console_errors"));
+    json_decref(ctx);
+    return SD_OK;
+}
+
 sd_status sd_analyze_ticket(sd_analyzer *an, sd_db *db, sd_arena *a, const char *ws_id,
                             const char *ticket_id, bool offer, struct sd_analysis *out,
                             struct sd_err *err)
 {
     struct sd_ticket t;
     struct sd_workspace w;
+    struct sd_analyze_input in;
     sd_status st = sd_store_ticket_get(db, a, ws_id, ticket_id, &t, err);
     if (st == SD_OK) {
         st = sd_store_workspace_get(db, a, ws_id, &w, err);
     }
-    struct sd_buf text = SD_BUF_INIT(TEXT_MAX);
-    struct sd_tok_timed *words = NULL;
-    size_t n_words = 0;
     if (st == SD_OK) {
-        st = gather(db, a, ws_id, &t, &text, &words, &n_words, err);
-        if (st == SD_E_TOO_LARGE) {
-            st = SD_OK; /* the first 256 KiB say enough */
-        }
+        st = sd_analyze_input_of(db, a, ws_id, &t, &in, err);
     }
-    json_t *ctx = st == SD_OK ? json_loads(t.context ? t.context : "{}", 0, NULL) : NULL;
-    struct sd_customer cu;
-    const char *plan = json_string_value(json_object_get(ctx, "account_plan"));
-    if (st == SD_OK && plan == NULL && t.customer_id != NULL &&
-        sd_store_customer_get(db, a, ws_id, t.customer_id, &cu, NULL) == SD_OK) {
-        plan = cu.plan;
-    }
-    struct sd_analyze_input in = {
-        .text = sd_arena_strdup(a, sd_buf_cstr(&text)),
-        .words = words,
-        .n_words = n_words,
-        .plan = plan ? sd_arena_strdup(a, plan) : NULL,
-        .page_url = NULL,
-        .user_agent = NULL,
-        .n_console_errors = json_array_size(json_object_get(ctx, "console_errors")),
-    };
-    const char *url = json_string_value(json_object_get(ctx, "page_url"));
-    const char *ua = json_string_value(json_object_get(ctx, "user_agent"));
-    in.page_url = url ? sd_arena_strdup(a, url) : NULL;
-    in.user_agent = ua ? sd_arena_strdup(a, ua) : NULL;
-    json_decref(ctx);
-    sd_buf_release(&text);
     if (st == SD_OK) {
         st = sd_analyze(an, db, a, ws_id, w.settings, &in, out, err);
     }

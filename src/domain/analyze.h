@@ -91,6 +91,15 @@ SD_MUST_CHECK sd_status sd_analyze(sd_analyzer *an, sd_db *db, sd_arena *a, cons
                                    struct sd_analysis *out, struct sd_err *err);
 
 /**
+ * What the customer told in ticket @t, as stored: the subject, their public
+ * messages and the transcripts of their recordings (the timed words of the
+ * first), and the plan, page and console errors of its context.
+ */
+SD_MUST_CHECK sd_status sd_analyze_input_of(sd_db *db, sd_arena *a, const char *ws_id,
+                                            const struct sd_ticket *t, struct sd_analyze_input *out,
+                                            struct sd_err *err);
+
+/**
  * Analyses ticket @ticket_id from what is stored and writes the result (see
  * above); @offer allows offering an article. Run it in a transaction.
  */

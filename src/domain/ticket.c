@@ -11,8 +11,8 @@ const char *const sd_ticket_channels[] = {"video", "text", NULL};
 const char *const sd_ticket_priorities[] = {"low", "normal", "high", "urgent", NULL};
 const char *const sd_ticket_categories[] = {"bug",     "feature_request", "how_to",
                                             "billing", "account_access",  NULL};
-const char *const sd_ticket_urgencies[] = {"low", "normal", "high", "critical", NULL};
-const char *const sd_ticket_sentiments[] = {"negative", "neutral", "positive", NULL};
+const char *const sd_ticket_urgencies[] = {"low", "medium", "high", "critical", NULL};
+const char *const sd_ticket_sentiments[] = {"frustrated", "neutral", "positive", NULL};
 const char *const sd_agent_roles[] = {"admin", "agent", NULL};
 
 bool sd_domain_one_of(const char *const *set, const char *value)

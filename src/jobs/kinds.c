@@ -63,6 +63,15 @@ static const struct sd_job_kind kinds[] = {
     {.name = "media.process", .run = sd_job_media_process, .max_attempts = 3},
     {.name = "speech.transcribe", .run = sd_job_speech_transcribe, .max_attempts = 4},
     {.name = "uploads.expire", .run = expire_uploads, .max_attempts = 3, .period_ms = 600LL * 1000},
+    {.name = SD_JOB_TICKET_ANALYZE, .run = sd_job_ticket_analyze, .max_attempts = 5},
+    {.name = SD_JOB_TRIAGE_TRAIN,
+     .run = sd_job_triage_train,
+     .max_attempts = 2,
+     .lease_ms = 600LL * 1000},
+    {.name = "triage.retrain",
+     .run = sd_job_triage_retrain,
+     .max_attempts = 2,
+     .period_ms = 3600LL * 1000},
 };
 
 const struct sd_job_kind *sd_job_kinds(size_t *n_out)

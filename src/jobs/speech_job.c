@@ -135,6 +135,23 @@ static sd_status workspace_vocab(struct srun *r, struct sd_speech_vocab *v, stru
 }
 
 /* Stores @t, indexes its segments, seals its captions, marks the media's transcript ready. */
+/* When the recording belongs to a customer's message, its ticket is
+ * analysed again with the transcript (ticket.analyze). */
+static sd_status analyze_ticket_of(struct srun *r, struct sd_err *err)
+{
+    struct sd_media now;
+    struct sd_message msg;
+    sd_db *db = r->ctx->db;
+    sd_arena *a = r->ctx->arena;
+    if (sd_store_media_get(db, a, r->m.workspace_id, r->m.id, &now, NULL) != SD_OK ||
+        now.message_id == NULL ||
+        sd_store_message_get(db, a, r->m.workspace_id, now.message_id, &msg, NULL) != SD_OK ||
+        strcmp(msg.author_type, "customer") != 0) {
+        return SD_OK;
+    }
+    return sd_job_enqueue_analyze(db, r->m.workspace_id, msg.ticket_id, r->m.id, err);
+}
+
 static sd_status keep(struct srun *r, const struct sd_transcript *t, struct sd_err *err)
 {
     sd_arena *a = r->ctx->arena;
@@ -187,6 +204,9 @@ static sd_status keep(struct srun *r, const struct sd_transcript *t, struct sd_e
         if (st == SD_OK) {
             st = sd_store_media_transcript(db, r->m.workspace_id, r->m.id, "ready", 100, NULL,
                                            sd_clock_wall_ms(), err);
+        }
+        if (st == SD_OK) {
+            st = analyze_ticket_of(r, err);
         }
         if (st == SD_OK) {
             st = sd_store_commit(db, err);

@@ -1196,6 +1196,12 @@ sd_status sd_store_message_insert(sd_db *db, const struct sd_message *m, struct 
                 p, SD_ARRAY_LEN(p), NULL, err);
 }
 
+sd_status sd_store_message_get(sd_db *db, sd_arena *a, const char *ws_id, const char *id,
+                               struct sd_message *out, struct sd_err *err)
+{
+    return ent_get(db, a, &message_ent, ws_id, id, out, err);
+}
+
 sd_status sd_store_message_list(sd_db *db, sd_arena *a, const char *ws_id, const char *ticket_id,
                                 bool include_internal, const char *after_id, size_t limit,
                                 struct sd_message **out, size_t *n_out, struct sd_err *err)
@@ -1738,15 +1744,13 @@ sd_status sd_store_ticket_triage(sd_db *db, const struct sd_ticket_triage *tt, s
     struct sd_buf sql = SD_BUF_INIT(SQL_MAX);
     struct sd_db_val p[32];
     size_t n = 0;
-    SD_ASSERT(sd_buf_puts(&sql,
-                          "UPDATE tickets SET title = ?, summary = ?, environment = ?, "
-                          "triage = ?, kb_matches = ?, triaged_at = ?, updated_at = ?") == SD_OK);
+    SD_ASSERT(sd_buf_puts(&sql, "UPDATE tickets SET title = ?, summary = ?, environment = ?, "
+                                "triage = ?, kb_matches = ?, triaged_at = ?") == SD_OK);
     p[n++] = SD_DB_TEXT_C(tt->title);
     p[n++] = SD_DB_TEXT_C(tt->summary);
     p[n++] = SD_DB_TEXT_C(tt->environment);
     p[n++] = SD_DB_TEXT_C(tt->triage);
     p[n++] = SD_DB_TEXT_C(tt->kb_matches);
-    p[n++] = SD_DB_I64(tt->now_ms);
     p[n++] = SD_DB_I64(tt->now_ms);
     if (tt->deflection != NULL) {
         SD_ASSERT(sd_buf_puts(&sql, ", deflection = ?") == SD_OK);

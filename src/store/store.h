@@ -225,6 +225,9 @@ SD_MUST_CHECK sd_status sd_store_ticket_list(sd_db *db, sd_arena *a, const char 
 
 SD_MUST_CHECK sd_status sd_store_message_insert(sd_db *db, const struct sd_message *m,
                                                 struct sd_err *err);
+SD_MUST_CHECK sd_status sd_store_message_get(sd_db *db, sd_arena *a, const char *ws_id,
+                                             const char *id, struct sd_message *out,
+                                             struct sd_err *err);
 /** Messages of a ticket, oldest first, after @after_id (nullable). */
 SD_MUST_CHECK sd_status sd_store_message_list(sd_db *db, sd_arena *a, const char *ws_id,
                                               const char *ticket_id, bool include_internal,
@@ -371,6 +374,7 @@ struct sd_ticket_triage {
  * Writes a ticket's triage. Each of the four fields takes its new value only
  * while it is empty or still what the models said last time, so an agent's
  * choice is never overwritten by a later triage (after the transcript).
+ * updated_at stays: it tells when people changed the ticket.
  */
 SD_MUST_CHECK sd_status sd_store_ticket_triage(sd_db *db, const struct sd_ticket_triage *tt,
                                                struct sd_err *err);

@@ -15,7 +15,7 @@
 #include "base/banned.h"
 
 #define QUERY_TERMS 128
-#define QUERY_BYTES (64 * 1024)
+#define QUERY_BYTES ((size_t)64 * 1024)
 #define FIELD_WORDS 20000
 
 /* Fitted on corpus/kb/train.jsonl against corpus/kb/articles.jsonl. */
@@ -310,7 +310,7 @@ sd_status sd_kb_calibrate(const double (*x)[SD_KB_FEATURES], const int *y, size_
     }
     set_print_string_function(quiet);
     struct feature_node *nodes = sd_xcalloc(n * (SD_KB_FEATURES + 2), sizeof *nodes);
-    struct feature_node **rows = sd_xcalloc(n, sizeof *rows);
+    struct feature_node **rows = sd_xcalloc(n, sizeof(struct feature_node *));
     double *ys = sd_xcalloc(n, sizeof *ys);
     for (size_t i = 0; i < n; i++) {
         struct feature_node *r = nodes + i * (SD_KB_FEATURES + 2);

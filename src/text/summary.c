@@ -12,7 +12,7 @@
 #define SENTS_MAX     400
 #define SUMMARY_WORDS 40
 #define TITLE_WORDS   12
-#define TEXT_MAX      (256 * 1024)
+#define TEXT_MAX      ((size_t)256 * 1024)
 
 struct vec {
     const char **w; /* sorted stems */

@@ -16,7 +16,7 @@ const char *const sd_triage_field_names[SD_TRI_N] = {"category", "urgency", "pro
 const char *const sd_triage_urgencies[] = {"low", "medium", "high", "critical", NULL};
 const double sd_triage_default_thresholds[SD_TRI_N] = {0.45, 0.40, 0.35, 0.45};
 
-#define TEXT_MAX  (64 * 1024)
+#define TEXT_MAX  ((size_t)64 * 1024)
 #define WORDS_MAX 3000
 #define CLASS_MAX 64
 #define MAGIC     "SDTRIAGE2"
@@ -208,9 +208,7 @@ double sd_triage_lexicon(const char *const *words, size_t n)
         }
         if (negated) {
             /* "not bad" is mildly positive, "not great" mildly negative. */
-            bool t = is_neg;
-            is_neg = is_pos;
-            is_pos = t;
+            is_neg = !is_neg;
             weight *= 0.5;
         }
         if (is_neg) {
@@ -674,7 +672,7 @@ static sd_status train_field(sd_triage_model *m, enum sd_triage_field field,
     struct classifier *c = &m->c[field];
     c->classes = sd_xcalloc(CLASS_MAX + 1, sizeof *c->classes);
     double *y = sd_xcalloc(n ? n : 1, sizeof *y);
-    struct feature_node **x = sd_xcalloc(n ? n : 1, sizeof *x);
+    struct feature_node **x = sd_xcalloc(n ? n : 1, sizeof(struct feature_node *));
     int l = 0;
     uint32_t nf = m->vocab.n;
     for (size_t i = 0; i < n; i++) {
@@ -780,7 +778,7 @@ sd_status sd_triage_train(const struct sd_triage_example *ex, size_t n,
     }
     counts_free(&cnt);
 
-    struct node **vecs = sd_xcalloc(n ? n : 1, sizeof *vecs);
+    struct node **vecs = sd_xcalloc(n ? n : 1, sizeof(struct node *));
     size_t *lens = sd_xcalloc(n ? n : 1, sizeof *lens);
     for (size_t i = 0; i < n; i++) {
         vecs[i] = sd_xcalloc(fs[i].n_text + fs[i].n_other + 1, sizeof **vecs);
@@ -847,9 +845,9 @@ void sd_triage_run(const sd_triage_model *m, sd_stem *stem, sd_arena *a,
     memset(out, 0, sizeof *out);
     for (int fi = 0; fi < SD_TRI_N; fi++) {
         const struct classifier *c = &m->c[fi];
-        double p[CLASS_MAX];
+        double p[CLASS_MAX] = {0};
         class_probs(c, m->vocab.n, x, nx, p);
-        uint32_t best = 0, second = c->n_class > 1 ? 1 : 0;
+        uint32_t best = 0, second;
         for (uint32_t k = 0; k < c->n_class; k++) {
             if (p[k] > p[best]) {
                 best = k;

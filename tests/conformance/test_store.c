@@ -692,6 +692,156 @@ static void test_search(void **state)
     assert_int_equal(n, 0);
 }
 
+static void test_triage_and_kb(void **state)
+{
+    (void)state;
+    struct sd_err err = SD_ERR_INIT;
+    char tid[SD_ID_MAX];
+    struct sd_ticket t = ticket(ws_a, tid, 700);
+    must(sd_store_ticket_insert(db, &t, &err), &err);
+    /* The first triage sets the fields that pass review; the JSON defaults hold. */
+    struct sd_ticket got;
+    must(sd_store_ticket_get(db, arena, ws_a, tid, &got, &err), &err);
+    assert_string_equal(got.triage, "{}");
+    assert_string_equal(got.kb_matches, "[]");
+    struct sd_ticket_triage tt = {.workspace_id = ws_a,
+                                  .ticket_id = tid,
+                                  .title = "Export fails",
+                                  .summary = "It fails. Twice.",
+                                  .environment = "Chrome 120 on Windows",
+                                  .triage = "{\"category\":{}}",
+                                  .kb_matches = "[{\"article_id\":\"kba_x\"}]",
+                                  .deflection = "offered",
+                                  .value = {"bug", "high", NULL, "frustrated"},
+                                  .ai = {"bug", "high", "reports", "frustrated"},
+                                  .now_ms = 800};
+    must(sd_store_ticket_triage(db, &tt, &err), &err);
+    must(sd_store_ticket_get(db, arena, ws_a, tid, &got, &err), &err);
+    assert_string_equal(got.title, "Export fails");
+    assert_string_equal(got.category, "bug");
+    assert_null(got.product_area);
+    assert_string_equal(got.ai_product_area, "reports");
+    assert_string_equal(got.deflection, "offered");
+    assert_int_equal(got.triaged_at, 800);
+    assert_int_equal(got.updated_at, 700);
+    /* An agent's choice stays through a later triage; the models' own
+     * earlier value moves. */
+    got.category = "how_to";
+    must(sd_store_ticket_update(db, &got, &err), &err);
+    tt.value[0] = "billing";
+    tt.ai[0] = "billing";
+    tt.value[1] = "low";
+    tt.ai[1] = "low";
+    tt.deflection = NULL;
+    must(sd_store_ticket_triage(db, &tt, &err), &err);
+    must(sd_store_ticket_get(db, arena, ws_a, tid, &got, &err), &err);
+    assert_string_equal(got.category, "how_to");
+    assert_string_equal(got.urgency, "low");
+    assert_string_equal(got.deflection, "offered");
+    tt.workspace_id = ws_b;
+    assert_int_equal(sd_store_ticket_triage(db, &tt, &err), SD_E_NOT_FOUND);
+
+    /* Accuracy: category disagrees (how_to vs billing), urgency agrees. */
+    struct sd_triage_accuracy acc;
+    must(sd_store_triage_accuracy(db, ws_a, 0, &acc, &err), &err);
+    assert_int_equal(acc.n[0], 1);
+    assert_int_equal(acc.agree[0], 0);
+    assert_int_equal(acc.n[1], 1);
+    assert_int_equal(acc.agree[1], 1);
+    must(sd_store_triage_accuracy(db, ws_a, 701, &acc, &err), &err);
+    assert_int_equal(acc.n[0], 0);
+
+    /* Corrections, by workspace. */
+    char cid[SD_ID_MAX];
+    sd_id_new("cor", cid);
+    struct sd_triage_correction c = {
+        cid, ws_a, 900, tid, "category", "billing", "how_to", NULL, "{\"transcript\":\"x\"}"};
+    must(sd_store_correction_insert(db, &c, &err), &err);
+    struct sd_triage_correction *cs;
+    size_t n = 0;
+    must(sd_store_correction_list(db, arena, ws_a, NULL, 10, &cs, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(cs[0].corrected, "how_to");
+    must(sd_store_correction_list(db, arena, ws_b, NULL, 10, &cs, &n, &err), &err);
+    assert_int_equal(n, 0);
+
+    /* Models: the newest wins; without data only the counts are read. */
+    struct sd_triage_model_row mr;
+    assert_int_equal(sd_store_triage_model_latest(db, arena, ws_a, false, &mr, &err),
+                     SD_E_NOT_FOUND);
+    char m1[SD_ID_MAX], m2[SD_ID_MAX];
+    sd_id_new("tmd", m1);
+    sd_id_new("tmd", m2);
+    struct sd_triage_model_row r1 = {m1, ws_a, 1000, 10, 1, "AAAA"},
+                               r2 = {m2, ws_a, 2000, 11, 2, "BBBB"};
+    must(sd_store_triage_model_insert(db, &r1, &err), &err);
+    must(sd_store_triage_model_insert(db, &r2, &err), &err);
+    must(sd_store_triage_model_latest(db, arena, ws_a, false, &mr, &err), &err);
+    assert_string_equal(mr.id, m2);
+    assert_null(mr.data);
+    must(sd_store_triage_model_latest(db, arena, ws_a, true, &mr, &err), &err);
+    assert_string_equal(mr.data, "BBBB");
+    assert_int_equal(sd_store_triage_model_latest(db, arena, ws_b, true, &mr, &err),
+                     SD_E_NOT_FOUND);
+
+    /* Articles: insert, external id, update, change feed, soft delete. */
+    char k1[SD_ID_MAX], k2[SD_ID_MAX];
+    sd_id_new("kba", k1);
+    sd_id_new("kba", k2);
+    struct sd_kb_article a1 = {.id = k1,
+                               .workspace_id = ws_a,
+                               .created_at = 100,
+                               .external_id = "kb_001",
+                               .title = "Export",
+                               .body = "**x**",
+                               .tags = "[\"csv\"]",
+                               .status = "published",
+                               .updated_at = 100};
+    struct sd_kb_article a2 = a1;
+    a2.id = k2;
+    a2.external_id = NULL;
+    a2.title = "Draft";
+    a2.status = "draft";
+    a2.updated_at = 150;
+    must(sd_store_kb_insert(db, &a1, &err), &err);
+    must(sd_store_kb_insert(db, &a2, &err), &err);
+    struct sd_kb_article a3 = a1;
+    char k3[SD_ID_MAX];
+    sd_id_new("kba", k3);
+    a3.id = k3;
+    assert_int_equal(sd_store_kb_insert(db, &a3, &err), SD_E_CONFLICT);
+    struct sd_kb_article ka;
+    must(sd_store_kb_find_external(db, arena, ws_a, "kb_001", &ka, &err), &err);
+    assert_string_equal(ka.id, k1);
+    assert_int_equal(sd_store_kb_find_external(db, arena, ws_b, "kb_001", &ka, &err),
+                     SD_E_NOT_FOUND);
+    struct sd_kb_article *ks;
+    must(sd_store_kb_list(db, arena, ws_a, NULL, NULL, 10, &ks, &n, &err), &err);
+    assert_int_equal(n, 2);
+    must(sd_store_kb_list(db, arena, ws_a, "draft", NULL, 10, &ks, &n, &err), &err);
+    assert_int_equal(n, 1);
+    must(sd_store_kb_changed(db, arena, ws_a, 0, NULL, 10, &ks, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(ks[0].id, k1);
+    must(sd_store_kb_changed(db, arena, ws_a, 100, k1, 10, &ks, &n, &err), &err);
+    assert_int_equal(n, 1);
+    assert_string_equal(ks[0].id, k2);
+    ka.title = "Export to CSV";
+    ka.updated_at = 200;
+    must(sd_store_kb_update(db, &ka, &err), &err);
+    must(sd_store_kb_delete(db, ws_a, k2, 300, &err), &err);
+    assert_int_equal(sd_store_kb_delete(db, ws_a, k2, 300, &err), SD_E_NOT_FOUND);
+    assert_int_equal(sd_store_kb_delete(db, ws_b, k1, 300, &err), SD_E_NOT_FOUND);
+    assert_int_equal(sd_store_kb_get(db, arena, ws_a, k2, &ka, &err), SD_E_NOT_FOUND);
+    must(sd_store_kb_changed(db, arena, ws_a, 150, k2, 10, &ks, &n, &err), &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(ks[0].title, "Export to CSV");
+    assert_int_equal(ks[1].deleted_at, 300);
+    must(sd_store_kb_list(db, arena, ws_a, NULL, NULL, 10, &ks, &n, &err), &err);
+    assert_int_equal(n, 1);
+    must(sd_store_ticket_delete(db, ws_a, tid, &err), &err);
+}
+
 static void test_bad_url(void **state)
 {
     (void)state;
@@ -761,6 +911,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_jobs),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_search),
+        cmocka_unit_test(test_triage_and_kb),
         cmocka_unit_test(test_bad_url),
     };
     int rc = cmocka_run_group_tests_name(driver, tests, setup, teardown);

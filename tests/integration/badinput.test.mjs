@@ -22,7 +22,8 @@ for (const driver of drivers()) {
       ticket = await createTicket(srv, sk);
       const agent = await api(srv, 'POST', '/api/v1/agents', { key: sk, body: { email: 'agent@bad.test', name: 'Agent' } });
       const key = await api(srv, 'POST', '/api/v1/keys', { key: sk, body: { kind: 'secret', name: 'spare' } });
-      ids = { tickets: ticket.id, customers: ticket.customer_id, agents: agent.body.id, keys: key.body.id };
+      const art = await api(srv, 'POST', '/api/v1/kb/articles', { key: sk, body: { title: 'Export', body: 'Press **Export**.' } });
+      ids = { tickets: ticket.id, customers: ticket.customer_id, agents: agent.body.id, keys: key.body.id, kb: art.body.id };
     });
     after(async () => { await srv.stop(); });
 
@@ -97,6 +98,18 @@ for (const driver of drivers()) {
         ['PATCH', '/api/v1/workspace', { allowed_origins: [''] }, 'allowed_origins[0]'],
         ['PATCH', '/api/v1/workspace', { name: '' }, 'name'],
         ['PATCH', '/api/v1/workspace', { id: 'ws_x' }, 'id'],
+        ['POST', `${T}/${ticket.id}/deflection`, {}, 'solved'],
+        ['POST', `${T}/${ticket.id}/deflection`, { solved: 'yes' }, 'solved'],
+        ['POST', '/api/v1/kb/articles', { body: 'x' }, 'title'],
+        ['POST', '/api/v1/kb/articles', { title: 'x', body: '' }, 'body'],
+        ['POST', '/api/v1/kb/articles', { title: 'x', body: 'y', tags: 'z' }, 'tags'],
+        ['POST', '/api/v1/kb/articles', { title: 'x', body: 'y', status: 'live' }, 'status'],
+        ['POST', '/api/v1/kb/articles', { title: 'x', body: 'y', media_id: 'md_00000000000000000000000000' }, 'media_id'],
+        ['PATCH', `/api/v1/kb/articles/${ids.kb}`, { title: '' }, 'title'],
+        ['PATCH', '/api/v1/workspace', { triage: { kb_threshold: 1.5 } }, 'triage.kb_threshold'],
+        ['PATCH', '/api/v1/workspace', { triage: { thresholds: { category: -0.1 } } }, 'triage.thresholds.category'],
+        ['PATCH', '/api/v1/workspace', { triage: { product_areas: ['only one'] } }, 'triage.product_areas'],
+        ['PATCH', '/api/v1/workspace', { triage: { retrain_hours: -1 } }, 'triage.retrain_hours'],
         ['POST', '/api/v1/auth/login', { email: 1, password: 'x' }, 'email'],
         ['POST', '/api/v1/auth/login', { email: 'admin@bad.test', password: 'password of bad', remember: true }, 'remember'],
       ];

@@ -19,6 +19,8 @@ const BODIES = {
   'customers.update': { name: 'hijacked', email: 'hijacked@evil.test', plan: 'free' },
   'tickets.update': { subject: 'hijacked', status: 'closed', priority: 'low', assignee_id: null },
   'messages.create': { text: 'hijacked' },
+  'tickets.deflection': { solved: true },
+  'kb.update': { title: 'hijacked', status: 'draft' },
 };
 
 const TUS = { 'tus-resumable': '1.0.0' };
@@ -37,6 +39,10 @@ async function populate(srv, tag) {
   const k = await api(srv, 'POST', '/api/v1/keys', { key, body: { kind: 'secret', name: `${tag} second key` } });
   assert.equal(k.status, 201);
   const session = await login(srv, `admin@${tag}.test`, `password of ${tag}`);
+  const art = await api(srv, 'POST', '/api/v1/kb/articles', {
+    key, body: { title: `Article of ${tag}`, body: `How to export in ${tag}`, tags: [tag] },
+  });
+  assert.equal(art.status, 201, JSON.stringify(art.body));
   // An upload half done (100 of 1000 bytes), so a PATCH that got through would move it.
   const up = await api(srv, 'POST', '/api/v1/uploads', {
     key, headers: { ...TUS, 'upload-length': '1000', 'upload-metadata': `filename ${Buffer.from(`${tag}.webm`).toString('base64')}` },
@@ -49,8 +55,8 @@ async function populate(srv, tag) {
   assert.equal(first.status, 204, JSON.stringify(first.body));
   return {
     w, key, session,
-    ids: { tickets: t.id, customers: t.customer_id, agents: agent.body.id, keys: k.body.id, uploads: media, media },
-    allIds: [t.id, t2.id, t.customer_id, t2.customer_id, agent.body.id, w.admin.id, k.body.id, w.workspace.id, media],
+    ids: { tickets: t.id, customers: t.customer_id, agents: agent.body.id, keys: k.body.id, uploads: media, media, kb: art.body.id },
+    allIds: [t.id, t2.id, t.customer_id, t2.customer_id, agent.body.id, w.admin.id, k.body.id, w.workspace.id, media, art.body.id],
     key2: k.body.key,
   };
 }

@@ -157,6 +157,9 @@ const TABLES = {
   'tickets.create': ['tickets.c', 'create_fields'],
   'tickets.update': ['tickets.c', 'update_fields'],
   'messages.create': ['messages.c', 'create_fields'],
+  'tickets.deflection': ['tickets.c', 'deflection_fields'],
+  'kb.create': ['kb.c', 'create_fields'],
+  'kb.update': ['kb.c', 'update_fields'],
 };
 
 /** Splits an OpenAPI schema into its non-null part and whether null is allowed. */
@@ -198,6 +201,11 @@ function compareSchema(where, doc, fields, out) {
     switch (f.type) {
       case 'SD_JSON_STR': str(s, at); break;
       case 'SD_JSON_BOOL': eq(s.type, 'boolean', `${at}: type`); break;
+      case 'SD_JSON_FRAC':
+        eq(s.type, 'number', `${at}: type`);
+        eq(s.minimum, 0, `${at}: minimum`);
+        eq(s.maximum, 1, `${at}: maximum`);
+        break;
       case 'SD_JSON_INT':
         eq(s.type, 'integer', `${at}: type`);
         eq(s.minimum, f.lo, `${at}: minimum`);
@@ -595,6 +603,33 @@ describe('answers of a running server match docs/openapi.yaml', () => {
     await call('GET', '/api/v1/tickets/{id}/messages', t.body.id);
     await call('GET', '/api/v1/tickets/{id}/activity', t.body.id);
     await call('GET', '/api/v1/tickets/{id}', 'tkt_00000000000000000000000000');
+
+    // Help articles, their search, an offered article and the customer's answer.
+    const art = await call('POST', '/api/v1/kb/articles', null, {
+      body: { title: 'Export a report to CSV', body: 'Open the report and press **Export**, then *CSV*.', tags: ['export', 'csv'], product_area: 'reports' },
+    });
+    await call('POST', '/api/v1/kb/articles', null, { body: { title: 'Draft', body: 'x', status: 'draft', external_id: 'd-1' } });
+    await call('POST', '/api/v1/kb/articles', null, { body: { title: 'Again', body: 'x', external_id: 'd-1' } });
+    await call('GET', '/api/v1/kb/articles');
+    await call('GET', '/api/v1/kb/articles', null, { query: '?status=draft&limit=1' });
+    await call('GET', '/api/v1/kb/articles/{id}', art.body.id);
+    await call('PATCH', '/api/v1/kb/articles/{id}', art.body.id, { body: { tags: ['export', 'csv', 'reports'] } });
+    await call('GET', '/api/v1/kb/search', null, { query: '?q=how%20do%20I%20export%20a%20report%20to%20csv&limit=3' });
+    await call('GET', '/api/v1/kb/search', null, { query: '?q=' });
+    await call('PATCH', '/api/v1/workspace', null, { body: { triage: { kb_threshold: 0, retrain_hours: 0, thresholds: { category: 0.5 } } } });
+    const offered = await call('POST', '/api/v1/tickets', null, {
+      body: { subject: 'Export', customer: { email: 'x@docs.test' }, message: { text: 'how do I export my report to csv' } },
+    });
+    assert.equal(offered.body.deflection, 'offered');
+    assert.equal(offered.body.kb_article.id, art.body.id);
+    await call('POST', '/api/v1/tickets/{id}/deflection', offered.body.id, { body: { solved: true } });
+    await call('POST', '/api/v1/tickets/{id}/deflection', offered.body.id, { body: { solved: false } });
+    await call('POST', '/api/v1/tickets/{id}/deflection', 'tkt_00000000000000000000000000', { body: { solved: false } });
+    await call('GET', '/api/v1/triage/accuracy');
+    await call('GET', '/api/v1/triage/accuracy', null, { query: '?since=x' });
+    await call('POST', '/api/v1/triage/train');
+    await call('DELETE', '/api/v1/kb/articles/{id}', art.body.id);
+    await call('DELETE', '/api/v1/kb/articles/{id}', art.body.id);
 
     await call('POST', '/api/v1/auth/logout', null, { key: undefined, session: { cookie: session.cookie } });
     await call('POST', '/api/v1/auth/logout', null, { key: undefined, session });

@@ -39,8 +39,22 @@ for (const driver of drivers()) {
       assert.equal(t.status, 'new');
       assert.equal(t.channel, 'text');
       assert.equal(t.priority, 'normal');
-      for (const k of ['category', 'urgency', 'product_area', 'sentiment', 'assignee_id',
-        'first_response_at', 'resolved_at']) assert.equal(t[k], null, k);
+      for (const k of ['assignee_id', 'first_response_at', 'resolved_at']) assert.equal(t[k], null, k);
+      // Triage ran: each field has the models' value and confidence, and is
+      // set on the ticket unless it is left for review.
+      for (const k of ['category', 'urgency', 'product_area', 'sentiment']) {
+        const v = t.triage[k];
+        assert.equal(typeof v.value, 'string', k);
+        assert.ok(v.confidence > 0 && v.confidence <= 1, k);
+        assert.equal(t[k], v.review ? null : v.value, k);
+      }
+      assert.equal(t.triage.model, 'default');
+      assert.equal(typeof t.title, 'string');
+      assert.equal(typeof t.summary, 'string');
+      assert.deepEqual(t.kb_matches, []);
+      assert.equal(t.deflection, null);
+      assert.equal(t.kb_article, null);
+      delete t.kb_article;
       assert.deepEqual(t.context, context);
       assert.match(t.customer_id, /^cus_[0-9a-z]{26}$/);
       assert.match(t.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -77,7 +91,7 @@ for (const driver of drivers()) {
       for (let i = 0; i < 7; i++) {
         tickets.push(await createTicket(srv, key, {
           subject: `t${i}`, channel: i % 2 ? 'video' : 'text',
-          category: i < 3 ? 'bug' : 'billing', urgency: i === 0 ? 'critical' : 'normal',
+          category: i < 3 ? 'bug' : 'billing', urgency: i === 0 ? 'critical' : 'medium',
           customer: { email: i < 2 ? 'one@x.test' : 'two@x.test' },
           ...(i === 1 ? { assignee_id: fresh.admin.id } : {}),
         }));
@@ -166,7 +180,7 @@ for (const driver of drivers()) {
         expectError(await patch({ status: s }), 409, 'conflict', 'status');
       }
       assert.equal((await api(srv, 'GET', `/api/v1/tickets/${t.id}`, { key: sk })).body.status, 'closed');
-      r = await patch({ priority: 'urgent', category: 'bug', urgency: 'high', sentiment: 'negative',
+      r = await patch({ priority: 'urgent', category: 'bug', urgency: 'high', sentiment: 'frustrated',
         product_area: 'exports', assignee_id: agentId, subject: 'New subject' });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.assignee_id, agentId);

@@ -303,6 +303,7 @@ export async function snapshot(srv, key) {
     tickets, threads, keys,
     customers: await listAll(srv, '/api/v1/customers', auth),
     agents: await listAll(srv, '/api/v1/agents', auth),
+    articles: await listAll(srv, '/api/v1/kb/articles', auth),
   };
 }
 

@@ -57,16 +57,21 @@ static void test_ticket_shape(void **state)
                           .updated_at = 2000};
     json_t *j = api_ticket_json(&t);
     const char *keys[] = {
-        "id",          "subject", "status",       "channel",    "priority",
-        "category",    "urgency", "product_area", "sentiment",  "assignee_id",
-        "customer_id", "context", "created_at",   "updated_at", "first_response_at",
-        "resolved_at"};
+        "id",          "subject",    "status",       "channel",     "priority",
+        "category",    "urgency",    "product_area", "sentiment",   "assignee_id",
+        "customer_id", "context",    "created_at",   "updated_at",  "first_response_at",
+        "resolved_at", "title",      "summary",      "environment", "triage",
+        "kb_matches",  "deflection", "triaged_at"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         assert_non_null(json_object_get(j, keys[i]));
     }
     assert_int_equal(json_object_size(j), sizeof(keys) / sizeof(keys[0]));
     assert_null(json_object_get(j, "workspace_id"));
     assert_true(json_is_null(json_object_get(j, "resolved_at")));
+    /* Not triaged yet: empty triage, no matches, no ai_* fields shown. */
+    assert_true(json_is_object(json_object_get(j, "triage")));
+    assert_int_equal(json_array_size(json_object_get(j, "kb_matches")), 0);
+    assert_null(json_object_get(j, "ai_category"));
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(j, "context"), "page_url")), "u");
     json_decref(j);
