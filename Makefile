@@ -8,6 +8,8 @@
 #   make fmt     format the C sources with clang-format
 #   make lint    clang-tidy and cppcheck
 #   make fuzz    run the libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make eval    triage and help-article matching on the held-out split of corpus/
+#                (accuracy, macro-F1, confusion; KB precision, recall, top-1/top-3)
 #   make eval-asr  word error rate and speed of speech recognition on ../shared/data/speech
 #                (SPEECH_DATA=DIR for another folder of WAV files + references.tsv)
 #   make eval-vocab  what a workspace vocabulary does to product terms (spoken by flite)
@@ -18,7 +20,7 @@ LISTEN ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 WERROR := $(if $(CI),true,false)
 
-.PHONY: all run test test-tsan bench eval-asr eval-vocab fmt lint fuzz clean deps deps-test
+.PHONY: all run test test-tsan bench eval eval-asr eval-vocab fmt lint fuzz clean deps deps-test
 
 all: build-release/showdesk
 
@@ -32,7 +34,7 @@ build-release/build.ninja: | deps
 	meson setup build-release --buildtype=release -Dtests=false
 
 build-release/showdesk: deps build-release/build.ninja
-	ninja -C build-release showdesk
+	ninja -C build-release showdesk triage.model
 
 build/build.ninja: | deps-test
 	meson setup build --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=$(WERROR)
@@ -55,6 +57,9 @@ bench: deps build-release/build.ninja
 	@sh scripts/deps.sh bench
 	ninja -C build-release showdesk bench/bench-transcode bench/bench-text
 	sh bench/run.sh
+
+eval: build-release/showdesk
+	./build-release/showdesk eval --kb corpus/kb/articles.jsonl corpus/heldout.jsonl
 
 eval-asr: build-release/showdesk
 	python3 scripts/eval_asr.py

@@ -420,8 +420,12 @@ static double macro_f1(const struct field_eval *fe)
     return n ? sum / (double)n : 0;
 }
 
+#define CURVE_POINTS 9
+
 struct kb_eval {
     long long n_tickets, with_article, shown, shown_right, top1, top3;
+    /* At thresholds 0.1 .. 0.9: articles shown, and shown rightly. */
+    long long curve_shown[CURVE_POINTS], curve_right[CURVE_POINTS];
 };
 
 static sd_status scratch_workspace(sd_db *db, sd_arena *a, const struct sd_corpus_article *arts,
@@ -530,6 +534,25 @@ static void print_table(const struct field_eval *fe, const struct kb_eval *ke, d
                  (double)ke->shown_right / with);
     (void)printf("  top-1 hit rate %.3f, top-3 hit rate %.3f\n", (double)ke->top1 / with,
                  (double)ke->top3 / with);
+    (void)printf("  by threshold:  ");
+    for (int c = 0; c < CURVE_POINTS; c++) {
+        (void)printf(" %5.1f", (c + 1) / 10.0);
+    }
+    (void)printf("\n    shown        ");
+    for (int c = 0; c < CURVE_POINTS; c++) {
+        (void)printf(" %5lld", ke->curve_shown[c]);
+    }
+    (void)printf("\n    precision    ");
+    for (int c = 0; c < CURVE_POINTS; c++) {
+        (void)printf(" %5.2f", ke->curve_shown[c]
+                                   ? (double)ke->curve_right[c] / (double)ke->curve_shown[c]
+                                   : 0.0);
+    }
+    (void)printf("\n    recall       ");
+    for (int c = 0; c < CURVE_POINTS; c++) {
+        (void)printf(" %5.2f", (double)ke->curve_right[c] / with);
+    }
+    (void)printf("\n");
     (void)printf("\ngoals:\n");
     for (size_t i = 0; i < SD_ARRAY_LEN(goals); i++) {
         const struct field_eval *e = &fe[goals[i].field];
@@ -616,6 +639,13 @@ static sd_status run_eval(sd_db *db, sd_arena *a, const struct opts *o, const ch
             bool shown = r.confident;
             const char *gold = t->kb_article;
             ke.shown += shown;
+            bool right = gold && ext[0] && strcmp(ext[0], gold) == 0;
+            for (int c = 0; c < CURVE_POINTS && r.n_matches > 0; c++) {
+                if (r.matches[0].confidence >= (c + 1) / 10.0) {
+                    ke.curve_shown[c]++;
+                    ke.curve_right[c] += right;
+                }
+            }
             if (gold != NULL) {
                 ke.with_article++;
                 bool first = ext[0] && strcmp(ext[0], gold) == 0;
@@ -649,6 +679,17 @@ static sd_status run_eval(sd_db *db, sd_arena *a, const struct opts *o, const ch
                           ke.shown ? (double)ke.shown_right / (double)ke.shown : 0.0, "recall",
                           (double)ke.shown_right / with, "top1", (double)ke.top1 / with, "top3",
                           (double)ke.top3 / with));
+            json_t *curve = json_array();
+            for (int c = 0; c < CURVE_POINTS; c++) {
+                (void)json_array_append_new(
+                    curve, json_pack("{s:f, s:I, s:f, s:f}", "threshold", (c + 1) / 10.0, "shown",
+                                     (json_int_t)ke.curve_shown[c], "precision",
+                                     ke.curve_shown[c]
+                                         ? (double)ke.curve_right[c] / (double)ke.curve_shown[c]
+                                         : 0.0,
+                                     "recall", (double)ke.curve_right[c] / with));
+            }
+            (void)json_object_set_new(json_object_get(j, "kb"), "by_threshold", curve);
             (void)json_object_set_new(j, "model", json_string(sd_analyzer_source(an)));
             print_json(j);
         } else {

@@ -183,9 +183,9 @@ sd_status sd_analyzer_train_default(sd_triage_model **out, struct sd_err *err)
             int *y = sd_xcalloc(n ? n : 1, sizeof *y);
             size_t m = 0;
             for (size_t i = 0; i < n && st == SD_OK; i++) {
-                if (t[i].id == NULL || strncmp(t[i].id, "kb-", 3) != 0) {
-                    continue; /* only the tickets written against these articles */
-                }
+                /* Tickets of other products have no article here: their
+                 * first hit is wrong, as in a workspace whose help center
+                 * does not cover a question. */
                 struct sd_kb_match hit[2];
                 sd_arena *q = sd_arena_new();
                 size_t nh = sd_kb_search(kb, stem, q, t[i].ex.in.text, NULL, 2, hit);

@@ -369,11 +369,67 @@ static size_t phrase_hits(const char *joined, const char *const *phrases, size_t
     return hits;
 }
 
+static bool word_in(const char *w, const char *const *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(w, set[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Everyone shut out, in the words people use: "nobody on our team can log
+ * in", "the whole company is locked out", "all our users cannot sign in".
+ * A scope of many people, then within a few words being kept out. */
+static bool everyone_locked_out(const char *const *w, size_t n)
+{
+    static const char *const none[] = {"nobody", "none", "noone"};
+    static const char *const all[] = {"everyone", "everybody"};
+    static const char *const whole[] = {"whole", "entire", "all"};
+    static const char *const group[] = {
+        "team", "company",      "office", "staff",  "users", "customers", "employees",
+        "org",  "organization", "agents", "clinic", "store", "school"};
+    static const char *const barred[] = {"cant", "cannot", "unable", "couldnt"};
+    static const char *const access[] = {"log",  "login", "logged", "sign", "signin", "access",
+                                         "work", "use",   "open",   "load", "get"};
+    for (size_t i = 0; i < n; i++) {
+        bool is_none = word_in(w[i], none, SD_ARRAY_LEN(none)) ||
+                       (i + 1 < n && strcmp(w[i], "no") == 0 && strcmp(w[i + 1], "one") == 0);
+        bool is_all = word_in(w[i], all, SD_ARRAY_LEN(all));
+        for (size_t k = i + 1; k < n && k <= i + 3 && !is_all; k++) {
+            is_all = word_in(w[i], whole, SD_ARRAY_LEN(whole)) &&
+                     word_in(w[k], group, SD_ARRAY_LEN(group));
+        }
+        if (!is_none && !is_all) {
+            continue;
+        }
+        bool kept_out = is_none;
+        for (size_t k = i + 1; k < n && k <= i + 8; k++) {
+            if (strcmp(w[k], "locked") == 0 && is_all) {
+                return true;
+            }
+            if (word_in(w[k], barred, SD_ARRAY_LEN(barred))) {
+                kept_out = true;
+            }
+            if (kept_out && word_in(w[k], access, SD_ARRAY_LEN(access))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 const char *sd_triage_critical_phrase(const char *text, size_t len)
 {
     sd_arena *a = sd_arena_new();
     const char *joined = joined_words(a, text, len);
     size_t hits = phrase_hits(joined, critical_phrases, SD_ARRAY_LEN(critical_phrases));
+    if (hits == 0) {
+        const char **w;
+        size_t n = sd_tok_words(a, text, len > TEXT_MAX ? TEXT_MAX : len, 0, NULL, WORDS_MAX, &w);
+        hits = everyone_locked_out(w, n);
+    }
     sd_arena_free(a);
     return hits > 0 ? "critical_phrase" : NULL;
 }
@@ -466,7 +522,8 @@ static void features(sd_arena *a, sd_stem *stem, const struct sd_triage_input *i
         add_other(f, "l:long_wait");
     }
     const char *joined = joined_words(a, text, len);
-    if (phrase_hits(joined, critical_phrases, SD_ARRAY_LEN(critical_phrases)) > 0) {
+    if (phrase_hits(joined, critical_phrases, SD_ARRAY_LEN(critical_phrases)) > 0 ||
+        everyone_locked_out(raw, n_raw)) {
         add_other(f, "r:critical");
     }
     static const struct {

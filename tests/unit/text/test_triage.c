@@ -86,6 +86,16 @@ static void test_lexicon(void **state)
     assert_null(sd_triage_critical_phrase(c, strlen(c)));
     c = "the download is slow";
     assert_null(sd_triage_critical_phrase(c, strlen(c)));
+    c = "since this morning nobody on our team can log in at all";
+    assert_non_null(sd_triage_critical_phrase(c, strlen(c)));
+    c = "the whole company is locked out of the app";
+    assert_non_null(sd_triage_critical_phrase(c, strlen(c)));
+    c = "all of our users cannot sign in";
+    assert_non_null(sd_triage_critical_phrase(c, strlen(c)));
+    c = "how do I make sure everyone can access the report";
+    assert_null(sd_triage_critical_phrase(c, strlen(c)));
+    c = "nobody told me the invoice changed";
+    assert_null(sd_triage_critical_phrase(c, strlen(c)));
     sd_arena_free(a);
 }
 
