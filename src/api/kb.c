@@ -37,8 +37,8 @@
 static const char *const kb_statuses[] = {"draft", "published", NULL};
 
 #define ARTICLE_FIELDS(required)                                                                   \
-    {"title", SD_JSON_STR, .is_required = required, .min = 1, .max = 300, .is_line = true},        \
-        {"body", SD_JSON_STR, .is_required = required, .min = 1, .max = 200000},                   \
+    {"title", SD_JSON_STR, .is_required = (required), .min = 1, .max = 300, .is_line = true},        \
+        {"body", SD_JSON_STR, .is_required = (required), .min = 1, .max = 200000},                   \
         {"tags", SD_JSON_STR_ARR, .min = 1, .max = 60, .max_items = 30, .is_line = true},          \
         {"product_area", SD_JSON_STR, .min = 1, .max = 100, .is_line = true, .is_nullable = true}, \
         {"media_id", SD_JSON_STR, .min = 1, .max = 40, .is_nullable = true},                       \
@@ -95,7 +95,7 @@ static const char *tags_text(struct sd_req *req, const json_t *tags)
         json_array_foreach(out, k, w) seen =
             seen || strcmp(json_string_value(w), json_string_value(v)) == 0;
         if (!seen) {
-            (void)json_array_append(out, (json_t *)(uintptr_t)v);
+            (void)json_array_append_new(out, json_string(json_string_value(v)));
         }
     }
     char *s = json_dumps(out, JSON_COMPACT);

@@ -14,6 +14,7 @@
  * many hours have passed since its last model and agents have corrected
  * something since.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,7 +118,7 @@ sd_status sd_job_triage_retrain(struct sd_job_ctx *ctx, struct sd_err *err)
             SD_OK) {
             since = last.created_at;
         }
-        if (since != 0 && now - since < set.retrain_hours * 3600 * 1000) {
+        if (since != 0 && now - since < set.retrain_hours * INT64_C(3600) * 1000) {
             continue;
         }
         /* Only when agents corrected something since the last model. */
@@ -135,7 +136,7 @@ sd_status sd_job_triage_retrain(struct sd_job_ctx *ctx, struct sd_err *err)
         if (st == SD_OK && fresh) {
             char key[SD_ID_MAX + 48];
             (void)snprintf(key, sizeof key, "triage.train:%s:%lld", ws[i].id,
-                           (long long)(now / (3600 * 1000)));
+                           (long long)(now / (INT64_C(3600) * 1000)));
             st = sd_job_enqueue(ctx->db, SD_JOB_TRIAGE_TRAIN, ws[i].id, key, NULL, 2, NULL, err);
         }
     }

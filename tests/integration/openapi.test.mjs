@@ -115,6 +115,7 @@ function cTable(file, array) {
       for (const a of m[3].matchAll(/\.(\w+)\s*=\s*([^,]+)/g)) {
         const key = a[1];
         let v = a[2].trim();
+        if (/^\((true|false)\)$/.test(v)) v = v.slice(1, -1);
         const bool = v === 'true' ? true : v === 'false' ? false : v === '!(true)' ? false : v === '!(false)' ? true : undefined;
         if (key === 'is_required') f.required = bool;
         else if (key === 'is_nullable') f.nullable = bool;
