@@ -37,8 +37,8 @@
 static const char *const kb_statuses[] = {"draft", "published", NULL};
 
 #define ARTICLE_FIELDS(required)                                                                   \
-    {"title", SD_JSON_STR, .is_required = (required), .min = 1, .max = 300, .is_line = true},        \
-        {"body", SD_JSON_STR, .is_required = (required), .min = 1, .max = 200000},                   \
+    {"title", SD_JSON_STR, .is_required = (required), .min = 1, .max = 300, .is_line = true},      \
+        {"body", SD_JSON_STR, .is_required = (required), .min = 1, .max = 200000},                 \
         {"tags", SD_JSON_STR_ARR, .min = 1, .max = 60, .max_items = 30, .is_line = true},          \
         {"product_area", SD_JSON_STR, .min = 1, .max = 100, .is_line = true, .is_nullable = true}, \
         {"media_id", SD_JSON_STR, .min = 1, .max = 40, .is_nullable = true},                       \
