@@ -112,6 +112,25 @@ for (const driver of drivers()) {
       assert.deepEqual(none.data, []);
     });
 
+    it('analyses a video ticket again once its transcript is in: summary and triage from what was said', async () => {
+      // Attached to the customer's message before it is transcribed: the
+      // transcript, when it lands, runs the ticket's analysis again.
+      const file = recording('lj.webm', join(DATA, 'lj_0005.wav'));
+      const id = await upload(srv, sk, file, 'video/webm');
+      const tk = await createTicket(srv, sk, { subject: 'Recording', message: { text: 'see my recording' } });
+      const r = await api(srv, 'POST', `/api/v1/tickets/${tk.id}/messages`,
+        { key: sk, body: { text: 'here it is', author: 'customer', media_ids: [id] } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      await transcribed(srv, sk, id);
+      let g;
+      await until(async () => {
+        g = (await api(srv, 'GET', `/api/v1/tickets/${tk.id}`, { key: sk })).body;
+        return /printing|invention|metal/i.test(`${g.title} ${g.summary}`);
+      }, 60000, 'the analysis with the transcript');
+      assert.ok(g.triaged_at >= tk.triaged_at);
+      for (const k of ['category', 'urgency', 'product_area', 'sentiment']) assert.equal(typeof g.triage[k].value, 'string');
+    });
+
     it('gives silence an empty transcript with a reason, and keeps working', async () => {
       const silent = join(dir, 'silence.wav');
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-t', '4', '-i', 'anullsrc=r=16000:cl=mono', silent]);
