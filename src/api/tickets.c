@@ -225,17 +225,19 @@ static json_t *analyze_new(struct sd_req *req, sd_db *db, struct sd_ticket *t)
     struct sd_err err = SD_ERR_INIT;
     struct sd_analysis an;
     bool offer = req->auth.kind != SD_AUTH_SESSION;
-    sd_status st = req->app->analyzer ? sd_store_begin(db, &err) : SD_E_UNSUPPORTED;
-    if (st == SD_OK) {
+    sd_status st = SD_E_UNSUPPORTED;
+    if (req->app->analyzer != NULL) {
         st = sd_analyze_ticket(req->app->analyzer, db, req->arena, t->workspace_id, t->id, offer,
-                               &an, &err);
-        st = st == SD_OK ? sd_store_commit(db, &err) : st;
-        if (st != SD_OK) {
-            sd_store_rollback(db);
-        }
+                               false, &an, &err);
     }
     if (st == SD_OK) {
         st = sd_store_ticket_get(db, req->arena, t->workspace_id, t->id, t, &err);
+    }
+    /* A summary endpoint can take seconds: a job asks it, not this request. */
+    if (st == SD_OK && sd_analyzer_has_llm(req->app->analyzer) &&
+        sd_job_enqueue_analyze(db, t->workspace_id, t->id, "summary", NULL) == SD_OK &&
+        req->app->wake != NULL) {
+        req->app->wake(req->app->wake_cls);
     }
     if (st != SD_OK) {
         sd_log(SD_LOG_WARN, "ticket.analyze", "ticket=%s error=\"%s\" retry=job", t->id, err.msg);

@@ -88,7 +88,11 @@ sd_status sd_cmd_open_analyzer(const struct sd_config *cfg, struct sd_analyzer *
                                struct sd_err *err)
 {
     int64_t t0 = sd_clock_wall_ms();
-    sd_status st = sd_analyzer_new(cfg->triage_model[0] ? cfg->triage_model : NULL, out, err);
+    struct sd_llm_opts llm = {.url = cfg->summary_url,
+                              .model = cfg->summary_model,
+                              .key = cfg->summary_key,
+                              .timeout_s = cfg->summary_timeout_s};
+    sd_status st = sd_analyzer_new(cfg->triage_model[0] ? cfg->triage_model : NULL, &llm, out, err);
     if (st == SD_OK) {
         sd_log(SD_LOG_INFO, "triage.model", "source=\"%s\" ms=%lld", sd_analyzer_source(*out),
                (long long)(sd_clock_wall_ms() - t0));

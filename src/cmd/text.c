@@ -317,7 +317,7 @@ int sd_cmd_triage(int argc, char **argv, char **envp)
         return 2;
     }
     sd_analyzer *an = NULL;
-    sd_status st = sd_analyzer_new(o.model, &an, &err);
+    sd_status st = sd_analyzer_new(o.model, NULL, &an, &err);
     sd_triage_model *m = NULL;
     struct sd_buf mb = SD_BUF_INIT(MODEL_MAX);
     if (st == SD_OK) {
@@ -595,7 +595,7 @@ static sd_status run_eval(sd_db *db, sd_arena *a, const struct opts *o, const ch
     }
     sd_analyzer *an = NULL;
     if (st == SD_OK) {
-        st = sd_analyzer_new(o->model, &an, err);
+        st = sd_analyzer_new(o->model, NULL, &an, err);
     }
     struct field_eval *fe = calloc(SD_TRI_N, sizeof *fe);
     struct kb_eval ke = {0};

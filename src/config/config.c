@@ -84,6 +84,15 @@ static const struct setting settings[] = {
     {"triage_model", K_STR, F(triage_model), 0, 0, "",
      "the triage model file (made by showdesk train); empty: triage.model beside the binary, "
      "else trained from the built-in corpus at start"},
+    {"summary_url", K_STR, F(summary_url), 0, 0, "",
+     "an OpenAI-compatible chat-completions endpoint that writes ticket summaries, like "
+     "http://127.0.0.1:8080/v1/chat/completions; empty: extractive summaries only"},
+    {"summary_model", K_STR, F(summary_model), 0, 0, "",
+     "the model name sent to the summary endpoint"},
+    {"summary_key", K_STR, F(summary_key), 0, 0, "",
+     "API key for the summary endpoint (sent as a Bearer token); set it by environment"},
+    {"summary_timeout", K_INT, F(summary_timeout_s), 1, 600, "30",
+     "seconds a request to the summary endpoint may take; the extractive summary stays on failure"},
     {"log_level", K_LEVEL, F(log_level), 0, 0, "info",
      "least important log lines written: debug, info, warn or error"},
 };

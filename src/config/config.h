@@ -50,6 +50,10 @@ struct sd_config {
     char speech_url[SD_CONFIG_STR_MAX]; /* speech_url: OpenAI-compatible transcription URL */
     char speech_model[128];             /* speech_model, default whisper-1 */
     char triage_model[4096];            /* triage_model: a file; empty = beside the binary */
+    char summary_url[1024];             /* summary_url: chat-completions endpoint; "" = none */
+    char summary_model[128];            /* summary_model */
+    char summary_key[512];              /* summary_key: Bearer token; "" = none */
+    int summary_timeout_s;              /* summary_timeout */
     char speech_key[512];               /* speech_key: Bearer token; "" = none */
     int speech_timeout_s;               /* speech_timeout: of one endpoint request */
 };

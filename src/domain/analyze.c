@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/enc.h"
+#include "base/log.h"
 #include "base/mem.h"
 #include "base/rand.h"
 #include "text/corpus.h"
@@ -94,6 +95,9 @@ struct ws_cache {
 
 struct sd_analyzer {
     sd_triage_model *model;
+    bool has_llm;
+    char llm_url[1024], llm_model[128], llm_key[512];
+    long llm_timeout_s;
     char source[PATH_MAX + 32];
     pthread_mutex_t lock; /* guards caches[] and each cache's model fields */
     struct ws_cache **caches;
@@ -209,9 +213,22 @@ sd_status sd_analyzer_train_default(sd_triage_model **out, struct sd_err *err)
     return st;
 }
 
-sd_status sd_analyzer_new(const char *model_path, sd_analyzer **out, struct sd_err *err)
+bool sd_analyzer_has_llm(const sd_analyzer *an)
+{
+    return an->has_llm;
+}
+
+sd_status sd_analyzer_new(const char *model_path, const struct sd_llm_opts *llm, sd_analyzer **out,
+                          struct sd_err *err)
 {
     sd_analyzer *an = sd_xcalloc(1, sizeof *an);
+    if (llm != NULL && llm->url != NULL && llm->url[0] != '\0') {
+        an->has_llm = true;
+        (void)snprintf(an->llm_url, sizeof an->llm_url, "%s", llm->url);
+        (void)snprintf(an->llm_model, sizeof an->llm_model, "%s", llm->model ? llm->model : "");
+        (void)snprintf(an->llm_key, sizeof an->llm_key, "%s", llm->key ? llm->key : "");
+        an->llm_timeout_s = llm->timeout_s;
+    }
     (void)pthread_mutex_init(&an->lock, NULL);
     char beside[PATH_MAX];
     const char *path = model_path;
@@ -453,6 +470,21 @@ sd_status sd_analyze(sd_analyzer *an, sd_db *db, sd_arena *a, const char *ws_id,
         area->review = true;
     }
     sd_summarize(stem, a, text, in->words, in->n_words, &out->summary);
+    out->summary_by = "extractive";
+    if (in->use_llm && an->has_llm && out->summary.summary[0] != '\0') {
+        struct sd_llm_opts lo = {.url = an->llm_url,
+                                 .model = an->llm_model,
+                                 .key = an->llm_key[0] ? an->llm_key : NULL,
+                                 .timeout_s = an->llm_timeout_s};
+        struct sd_summary ls;
+        struct sd_err lerr = SD_ERR_INIT;
+        if (sd_llm_summarize(&lo, a, text, &ls, &lerr) == SD_OK) {
+            out->summary = ls;
+            out->summary_by = "llm";
+        } else {
+            sd_log(SD_LOG_WARN, "summary.llm_failed", "error=\"%s\" kept=extractive", lerr.msg);
+        }
+    }
     out->environment = sd_environment(a, in->user_agent, in->page_url, in->n_console_errors);
 
     sd_status st = kb_sync(c, db, err);
@@ -475,6 +507,7 @@ sd_status sd_analyze(sd_analyzer *an, sd_db *db, sd_arena *a, const char *ws_id,
         (void)json_object_set_new(tj, sd_triage_field_names[f], o);
     }
     (void)json_object_set_new(tj, "model", json_string(model_name));
+    (void)json_object_set_new(tj, "summary_by", json_string(out->summary_by));
     out->triage_json = dump(a, tj);
     json_t *mj = json_array();
     for (size_t i = 0; i < out->n_matches; i++) {
@@ -590,8 +623,8 @@ sd_status sd_analyze_input_of(sd_db *db, sd_arena *a, const char *ws_id, const s
 }
 
 sd_status sd_analyze_ticket(sd_analyzer *an, sd_db *db, sd_arena *a, const char *ws_id,
-                            const char *ticket_id, bool offer, struct sd_analysis *out,
-                            struct sd_err *err)
+                            const char *ticket_id, bool offer, bool use_llm,
+                            struct sd_analysis *out, struct sd_err *err)
 {
     struct sd_ticket t;
     struct sd_workspace w;
@@ -604,6 +637,7 @@ sd_status sd_analyze_ticket(sd_analyzer *an, sd_db *db, sd_arena *a, const char 
         st = sd_analyze_input_of(db, a, ws_id, &t, &in, err);
     }
     if (st == SD_OK) {
+        in.use_llm = use_llm;
         st = sd_analyze(an, db, a, ws_id, w.settings, &in, out, err);
     }
     if (st != SD_OK) {

@@ -16,7 +16,9 @@
  *
  * sd_analyze_ticket reads what the customer said (the subject, their
  * messages, and the transcripts of the recordings attached to them), runs the
- * models, and writes title, summary, environment, the four fields (each only
+ * models, and writes title, summary (the summary endpoint's, when one is
+ * configured and the caller allows the wait: jobs do, requests do not),
+ * environment, the four fields (each only
  * when its probability passes the workspace's threshold), their
  * probabilities and the best three articles. When the first article's
  * confidence passes the workspace's kb_threshold (0.8 by default) and the
@@ -36,6 +38,7 @@
 #include "base/err.h"
 #include "store/store.h"
 #include "text/kb.h"
+#include "text/llm.h"
 #include "text/summary.h"
 #include "text/triage.h"
 
@@ -56,9 +59,14 @@ void sd_triage_settings_read(const char *settings_json, sd_arena *a,
 
 typedef struct sd_analyzer sd_analyzer;
 
-/** Loads the default model from @model_path (nullable: see above). */
-SD_MUST_CHECK sd_status sd_analyzer_new(const char *model_path, sd_analyzer **out,
-                                        struct sd_err *err);
+/**
+ * Loads the default model from @model_path (nullable: see above); @llm
+ * (nullable, copied) names a chat endpoint that may write summaries.
+ */
+SD_MUST_CHECK sd_status sd_analyzer_new(const char *model_path, const struct sd_llm_opts *llm,
+                                        sd_analyzer **out, struct sd_err *err);
+/** True when a summary endpoint is configured. */
+bool sd_analyzer_has_llm(const sd_analyzer *an);
 void sd_analyzer_free(sd_analyzer *an);
 /** Where the default model came from, for the log: a path or "the built-in corpus". */
 const char *sd_analyzer_source(const sd_analyzer *an);
@@ -69,6 +77,7 @@ struct sd_analyze_input {
     size_t n_words;
     const char *plan, *page_url, *user_agent; /* nullable each */
     size_t n_console_errors;
+    bool use_llm; /* let the summary endpoint write the summary, when there is one */
 };
 
 #define SD_ANALYSIS_MATCHES 3
@@ -83,6 +92,7 @@ struct sd_analysis {
     const char *triage_json;  /* the store's tickets.triage */
     const char *matches_json; /* the store's tickets.kb_matches */
     const char *deflection;   /* nullable: "offered" when the ticket was offered matches[0] */
+    const char *summary_by;   /* "extractive" or "llm" */
 };
 
 /** Analyses @in for workspace @ws_id (its settings in @settings_json). */
@@ -101,11 +111,14 @@ SD_MUST_CHECK sd_status sd_analyze_input_of(sd_db *db, sd_arena *a, const char *
 
 /**
  * Analyses ticket @ticket_id from what is stored and writes the result (see
- * above); @offer allows offering an article. Run it in a transaction.
+ * above); @offer allows offering an article. Run it outside a transaction:
+ * the analysis (and a summary endpoint) must not hold the database's write
+ * lock; the result is written by one statement that keeps agents' values.
  */
 SD_MUST_CHECK sd_status sd_analyze_ticket(sd_analyzer *an, sd_db *db, sd_arena *a,
                                           const char *ws_id, const char *ticket_id, bool offer,
-                                          struct sd_analysis *out, struct sd_err *err);
+                                          bool use_llm, struct sd_analysis *out,
+                                          struct sd_err *err);
 
 /** The @k best published articles of the workspace for @query. */
 SD_MUST_CHECK sd_status sd_analyzer_kb_search(sd_analyzer *an, sd_db *db, sd_arena *a,

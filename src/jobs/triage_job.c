@@ -52,17 +52,10 @@ sd_status sd_job_ticket_analyze(struct sd_job_ctx *ctx, struct sd_err *err)
         return sd_err_set(err, SD_E_INVALID, "payload", "ticket.analyze needs {\"ticket_id\"}");
     }
     struct sd_analysis an;
-    sd_status st = sd_store_begin(ctx->db, err);
-    if (st == SD_OK) {
-        st = sd_analyze_ticket(ctx->env->analyzer, ctx->db, ctx->arena, ctx->job->workspace_id,
-                               ticket, true, &an, err);
-    }
-    if (st == SD_OK) {
-        st = sd_store_commit(ctx->db, err);
-    }
-    if (st != SD_OK) {
-        sd_store_rollback(ctx->db);
-    }
+    /* No transaction: the analysis, and a summary endpoint, take time that
+     * must not hold the database's write lock. */
+    sd_status st = sd_analyze_ticket(ctx->env->analyzer, ctx->db, ctx->arena,
+                                     ctx->job->workspace_id, ticket, true, true, &an, err);
     if (st == SD_E_NOT_FOUND) {
         /* The ticket was deleted meanwhile: nothing left to do. */
         sd_log(SD_LOG_INFO, "ticket.analyze_gone", "ticket=%s", ticket);

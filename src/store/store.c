@@ -1753,7 +1753,10 @@ sd_status sd_store_ticket_triage(sd_db *db, const struct sd_ticket_triage *tt, s
     p[n++] = SD_DB_TEXT_C(tt->kb_matches);
     p[n++] = SD_DB_I64(tt->now_ms);
     if (tt->deflection != NULL) {
-        SD_ASSERT(sd_buf_puts(&sql, ", deflection = ?") == SD_OK);
+        /* Only a new ticket never offered one: the analysis read it
+         * outside a transaction. */
+        SD_ASSERT(sd_buf_puts(&sql, ", deflection = CASE WHEN deflection IS NULL AND status = "
+                                    "'new' THEN ? ELSE deflection END") == SD_OK);
         p[n++] = SD_DB_TEXT_C(tt->deflection);
     }
     for (int f = 0; f < 4; f++) {

@@ -10,6 +10,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -192,6 +193,76 @@ for (const driver of drivers()) {
     });
   });
 }
+
+// An OpenAI-compatible chat endpoint stands in for a summary model (node:http
+// in this test): it answers by the ticket's words, so each case is its own.
+describe('summaries by a chat endpoint', () => {
+  let chat, srv, ws;
+  const seen = [];
+  before(async () => {
+    chat = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        const j = JSON.parse(body);
+        seen.push({ auth: req.headers.authorization, model: j.model, path: req.url });
+        const said = j.messages.at(-1).content;
+        const reply = (content) => res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+        res.setHeader('content-type', 'application/json');
+        if (/refund/.test(said)) {
+          reply('```json\n{"title": "Refund for a double charge", "summary": "The customer was charged twice this month. They want one charge refunded. This third sentence goes."}\n```');
+        } else if (/garbage/.test(said)) {
+          reply('I am sorry, I cannot do that.');
+        } else {
+          res.statusCode = 500;
+          res.end('{}');
+        }
+      });
+    });
+    await new Promise((ok) => chat.listen(0, '127.0.0.1', ok));
+    srv = await startServer({
+      args: ['--summary-url', `http://127.0.0.1:${chat.address().port}/v1/chat/completions`, '--summary-model', 'tiny'],
+      env: { SHOWDESK_SUMMARY_KEY: 'sk-test-summary' },
+    });
+    ws = workspace(srv, 'Summaries');
+  });
+  after(async () => {
+    await srv.stop();
+    chat.close();
+  });
+
+  const ticket = async (text) => (await api(srv, 'POST', '/api/v1/tickets', {
+    key: ws.secret_key, body: { subject: 'Help', customer: { email: 'a@sum.test' }, message: { text } },
+  })).body;
+  const settled = async (t) => {
+    let g;
+    await until(async () => {
+      g = (await api(srv, 'GET', `/api/v1/tickets/${t.id}`, { key: ws.secret_key })).body;
+      return g.triaged_at !== t.triaged_at;
+    }, 30000, 'the job\'s analysis');
+    return g;
+  };
+
+  it('answers at once with the extractive summary, then the endpoint\'s, checked and cut to two sentences', async () => {
+    const t = await ticket('hi so um I was charged twice this month for the pro plan, please refund one of the charges');
+    assert.equal(t.triage.summary_by, 'extractive');
+    const g = await settled(t);
+    assert.equal(g.triage.summary_by, 'llm');
+    assert.equal(g.title, 'Refund for a double charge');
+    assert.equal(g.summary, 'The customer was charged twice this month. They want one charge refunded.');
+    assert.equal(g.triage.category.value, t.triage.category.value);
+    assert.deepEqual(seen.at(-1), { auth: 'Bearer sk-test-summary', model: 'tiny', path: '/v1/chat/completions' });
+  });
+
+  it('keeps the extractive summary when the endpoint fails or answers garbage', async () => {
+    for (const text of ['this is garbage in, my export is empty', 'the export button does nothing at all']) {
+      const t = await ticket(text);
+      const g = await settled(t);
+      assert.equal(g.triage.summary_by, 'extractive');
+      assert.equal(g.summary, t.summary);
+    }
+  });
+});
 
 describe('the language commands', () => {
   let dir, srv, ws;
