@@ -264,7 +264,8 @@ size_t sd_kb_search(sd_kb *kb, sd_stem *stem, sd_arena *a, const char *query,
     double idf_sum = 0;
     (void)pthread_rwlock_rdlock(&kb->lock);
     size_t n = sd_bm25_search(kb->ix, q, nq, hits, k < 2 ? 2 : k, &idf_sum);
-    for (size_t i = 0; i < n; i++) {
+    /* Two hits are asked for the margin, even when one is wanted. */
+    for (size_t i = 0; i < n && i < k; i++) {
         out[i].id = sd_arena_strdup(a, kb->docs[hits[i].doc].id);
         out[i].title = sd_arena_strdup(a, kb->docs[hits[i].doc].title);
     }

@@ -323,6 +323,9 @@ static void test_kb(void **state)
     for (size_t i = 1; i < n; i++) {
         assert_true(m[i].confidence < m[0].confidence);
     }
+    /* One hit asked: one written (the second is read for the margin only). */
+    struct sd_kb_match one[1];
+    assert_int_equal(sd_kb_search(kb, stem, a, "export report csv password", NULL, 1, one), 1);
     /* A loosely related question matches with less confidence. */
     n = sd_kb_search(kb, stem, a, "the report page looks odd on my new monitor", NULL, 3, m);
     assert_true(n == 0 || m[0].confidence < strong);
