@@ -105,3 +105,13 @@ bool sd_str_copy(char *dst, size_t size, const char *src)
     dst[n] = '\0';
     return fits;
 }
+
+uint32_t sd_hash_fnv1a(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ s[i]) * 16777619u;
+    }
+    return h;
+}

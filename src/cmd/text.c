@@ -237,19 +237,28 @@ static int load_config(const char *cmd, const char *usage, int cfg_argc, char **
     return -1;
 }
 
-int sd_cmd_train(int argc, char **argv, char **envp)
+/* The options of @cmd: its own into @o, the store's into @cfg, the
+ * arguments left into @rest. -1 to go on, else the exit code. */
+static int command_args(const char *cmd, const char *usage, int argc, char **argv, char **envp,
+                        struct opts *o, struct sd_config *cfg, char **rest, size_t max_rest,
+                        size_t *n_rest)
 {
-    struct opts o = {0};
     char *cfg_argv[64];
     int cfg_argc = 0;
-    int rc = split_args("train", argc, argv, &o, cfg_argv, &cfg_argc);
+    int rc = split_args(cmd, argc, argv, o, cfg_argv, &cfg_argc);
     if (rc != 0) {
         return rc;
     }
+    return load_config(cmd, usage, cfg_argc, cfg_argv, envp, cfg, rest, max_rest, n_rest);
+}
+
+int sd_cmd_train(int argc, char **argv, char **envp)
+{
+    struct opts o = {0};
     struct sd_config cfg;
     char *rest[2];
     size_t n_rest = 0;
-    rc = load_config("train", train_usage, cfg_argc, cfg_argv, envp, &cfg, rest, 2, &n_rest);
+    int rc = command_args("train", train_usage, argc, argv, envp, &o, &cfg, rest, 2, &n_rest);
     if (rc >= 0) {
         return rc;
     }
@@ -851,16 +860,10 @@ static sd_status kb_import(sd_db *db, sd_arena *a, const struct opts *o, json_t 
 int sd_cmd_kb(int argc, char **argv, char **envp)
 {
     struct opts o = {0};
-    char *cfg_argv[64];
-    int cfg_argc = 0;
-    int rc = split_args("kb", argc, argv, &o, cfg_argv, &cfg_argc);
-    if (rc != 0) {
-        return rc;
-    }
     struct sd_config cfg;
     char *rest[3];
     size_t n_rest = 0;
-    rc = load_config("kb", kb_usage, cfg_argc, cfg_argv, envp, &cfg, rest, 3, &n_rest);
+    int rc = command_args("kb", kb_usage, argc, argv, envp, &o, &cfg, rest, 3, &n_rest);
     if (rc >= 0) {
         return rc;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/banned.h"
 
 _Static_assert(SD_BM25_NFIELDS == 3, "struct posting holds one tf per field");
@@ -163,11 +164,7 @@ static void *reserve(sd_bm25 *ix, void *p, size_t *cap, size_t need, size_t size
 /* FNV-1a over the bytes; the table mixes it again before use. */
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    }
-    return h;
+    return sd_hash_fnv1a(s, len);
 }
 
 /* A strong 32-bit mixer (Wellons' lowbias32), so that doc numbers and FNV spread. */

@@ -11,6 +11,7 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "base/str.h"
 #include "text/bm25.h"
 #include "base/banned.h"
 
@@ -41,11 +42,7 @@ struct sd_kb {
 
 static uint32_t hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    }
-    return h;
+    return sd_hash_fnv1a(s, strlen(s));
 }
 
 sd_status sd_kb_new(sd_kb **out, struct sd_err *err)

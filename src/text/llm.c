@@ -13,8 +13,8 @@
 #include "base/utf8.h"
 #include "base/banned.h"
 
-#define SEND_MAX    (16 * 1024)
-#define ANSWER_MAX  (256 * 1024)
+#define SEND_MAX    ((size_t)16 * 1024)
+#define ANSWER_MAX  ((size_t)256 * 1024)
 #define TITLE_MAX   150
 #define SUMMARY_MAX 600
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/banned.h"
 
 const char *const sd_triage_field_names[SD_TRI_N] = {"category", "urgency", "product_area",
@@ -34,11 +35,7 @@ struct vocab {
 
 static uint32_t hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    }
-    return h;
+    return sd_hash_fnv1a(s, strlen(s));
 }
 
 static void vocab_init(struct vocab *v, uint32_t n)
@@ -331,11 +328,9 @@ static const char *const cue_scope[] = {
     "all customers",  "our customers", "hundreds",   "thousands",   "every single", "production",
 };
 
-/* @text's words, lowercased and joined with single spaces between spaces. */
-static const char *joined_words(sd_arena *a, const char *text, size_t len)
+/* The @n words joined with single spaces, with a space before and after. */
+static const char *joined_words(sd_arena *a, const char *const *w, size_t n)
 {
-    const char **w;
-    size_t n = sd_tok_words(a, text, len > TEXT_MAX ? TEXT_MAX : len, 0, NULL, WORDS_MAX, &w);
     size_t total = 2;
     for (size_t i = 0; i < n; i++) {
         total += strlen(w[i]) + 1;
@@ -423,13 +418,11 @@ static bool everyone_locked_out(const char *const *w, size_t n)
 const char *sd_triage_critical_phrase(const char *text, size_t len)
 {
     sd_arena *a = sd_arena_new();
-    const char *joined = joined_words(a, text, len);
-    size_t hits = phrase_hits(joined, critical_phrases, SD_ARRAY_LEN(critical_phrases));
-    if (hits == 0) {
-        const char **w;
-        size_t n = sd_tok_words(a, text, len > TEXT_MAX ? TEXT_MAX : len, 0, NULL, WORDS_MAX, &w);
-        hits = everyone_locked_out(w, n);
-    }
+    const char **w;
+    size_t n = sd_tok_words(a, text, len > TEXT_MAX ? TEXT_MAX : len, 0, NULL, WORDS_MAX, &w);
+    size_t hits =
+        phrase_hits(joined_words(a, w, n), critical_phrases, SD_ARRAY_LEN(critical_phrases)) +
+        everyone_locked_out(w, n);
     sd_arena_free(a);
     return hits > 0 ? "critical_phrase" : NULL;
 }
@@ -439,6 +432,7 @@ const char *sd_triage_critical_phrase(const char *text, size_t len)
 struct feats {
     const char **text; /* text features, repeated per occurrence */
     size_t n_text;
+    bool critical;         /* words of an outage, data loss or a security problem */
     const char *other[48]; /* structured features, value 1 */
     size_t n_other;
 };
@@ -521,9 +515,10 @@ static void features(sd_arena *a, sd_stem *stem, const struct sd_triage_input *i
     if (lex_long_wait(raw, n_raw)) {
         add_other(f, "l:long_wait");
     }
-    const char *joined = joined_words(a, text, len);
-    if (phrase_hits(joined, critical_phrases, SD_ARRAY_LEN(critical_phrases)) > 0 ||
-        everyone_locked_out(raw, n_raw)) {
+    const char *joined = joined_words(a, raw, n_raw);
+    f->critical = phrase_hits(joined, critical_phrases, SD_ARRAY_LEN(critical_phrases)) > 0 ||
+                  everyone_locked_out(raw, n_raw);
+    if (f->critical) {
         add_other(f, "r:critical");
     }
     static const struct {
@@ -932,9 +927,7 @@ void sd_triage_run(const sd_triage_model *m, sd_stem *stem, sd_arena *a,
     if (level < 0) {
         return;
     }
-    const char *text = in->text ? in->text : "";
-    size_t len = strlen(text);
-    if (sd_triage_critical_phrase(text, len > TEXT_MAX ? TEXT_MAX : len) != NULL) {
+    if (f.critical) {
         level = 3;
         u->rule = "critical_phrase";
     }
