@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/banned.h"
 
@@ -61,7 +62,7 @@ static const char *cut_words(sd_arena *a, const char *s, size_t max)
 static const char *const lead_ins[] = {
     "hi there ",  "hello there ", "hey there ", "hi ",      "hello ",  "hey ", "so ",
     "okay so ",   "ok so ",       "okay ",      "ok ",      "well ",   "and ", "but ",
-    "basically ", "yeah ",        "right ",     "alright ", "anyway ",
+    "basically ", "yeah ",        "right ",     "alright ", "anyway ", "now ",
 };
 
 static const char *strip_lead(const char *s)
@@ -101,6 +102,36 @@ static bool ends_sentence(const char *s)
     size_t l = strlen(s);
     return l > 0 && (s[l - 1] == '.' || s[l - 1] == '!' || s[l - 1] == '?' ||
                      (l >= 3 && strcmp(s + l - 3, "…") == 0));
+}
+
+/* Introductions say who speaks, not what is wrong; words of a problem or a
+ * question say it. */
+static const char *const intro_starts[] = {
+    "this is ",          "my name is ",  "i'm the ",       "im the ",  "i am the ",
+    "i'm from ",         "im from ",     "we are a ",      "we're a ", "were a ",
+    "we just signed up", "first of all", "quick question", "thanks ",  "thank you",
+};
+static const char *const problem_words[] = {
+    "cant ",   "can't ", "cannot ",         "doesnt ", "doesn't ",  "not working",
+    "error",   "broken", "fails",           "failed",  "how do i ", "how can i ",
+    "wont ",   "won't ", "nothing happens", "stuck",   "charged",   "refund",
+    "missing", "wrong",  "blank",           "empty",
+};
+
+static double weight_of(const char *sentence)
+{
+    const char *s = strip_lead(sentence);
+    for (size_t i = 0; i < SD_ARRAY_LEN(intro_starts); i++) {
+        if (strncasecmp(s, intro_starts[i], strlen(intro_starts[i])) == 0) {
+            return -0.25;
+        }
+    }
+    for (size_t i = 0; i < SD_ARRAY_LEN(problem_words); i++) {
+        if (strcasestr(s, problem_words[i]) != NULL) {
+            return 0.05;
+        }
+    }
+    return 0;
 }
 
 void sd_summarize(sd_stem *stem, sd_arena *a, const char *text, const struct sd_tok_timed *words,
@@ -151,6 +182,7 @@ void sd_summarize(sd_stem *stem, sd_arena *a, const char *text, const struct sd_
             }
         }
         score = score / (double)(n > 1 ? n - 1 : 1) + (i == 0 ? 0.15 : i == 1 ? 0.08 : 0);
+        score += weight_of(clean[i]);
         if (score > s_best) {
             second = best;
             s_second = s_best;
