@@ -76,6 +76,17 @@ void sd_cmd_signals_block(void);
 /** Waits for SIGINT or SIGTERM (blocked before) and returns which. */
 int sd_cmd_signals_wait(void);
 
+struct sd_corpus_article;
+/**
+ * Puts @n help articles into workspace @ws, published: an article whose id
+ * (its external_id) is there already is updated, the others are created;
+ * the counts go to *@created and *@updated. Run it in a transaction.
+ */
+SD_MUST_CHECK sd_status sd_cmd_put_articles(sd_db *db, sd_arena *a, const char *ws,
+                                            const struct sd_corpus_article *arts, size_t n,
+                                            long long *created, long long *updated,
+                                            struct sd_err *err);
+
 /** Prints "showdesk <cmd>: <message>" for @err to stderr; returns 1. */
 int sd_cmd_fail(const char *cmd, const struct sd_err *err);
 

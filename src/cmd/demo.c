@@ -2,10 +2,11 @@
 /*
  * DESIGN: `showdesk demo` makes the data folder show something on first run:
  * a "Demo Company" workspace with an admin, a secret and a publishable key,
- * two customers and a few text tickets. Run again, it keeps the data and only
- * issues a new admin password and new demo keys (the old demo keys are
- * revoked), because secrets are stored hashed and cannot be shown twice.
- * `make run` calls it before `showdesk serve` and prints what it says.
+ * two customers, a few text tickets (triaged, summarised and matched, as new
+ * tickets are) and the built-in help articles of the demo product. Run again, it keeps the data and
+ * only issues a new admin password and new demo keys (the old demo keys are revoked), because
+ * secrets are stored hashed and cannot be shown twice. `make run` calls it before `showdesk serve`
+ * and prints what it says.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #include "base/rand.h"
 #include "cmd/cmd.h"
 #include "cmd/provision.h"
+#include "domain/analyze.h"
+#include "text/corpus.h"
 #include "base/banned.h"
 
 #define DEMO_NAME  "Demo Company"
@@ -60,9 +63,9 @@ static sd_status add_customer(sd_db *db, const char *ws, const char *ext, const 
 }
 
 static sd_status add_ticket(sd_db *db, const char *ws, const struct sample *s,
-                            const char *customer_id, struct sd_err *err)
+                            const char *customer_id, char tid[SD_ID_MAX], struct sd_err *err)
 {
-    char tid[SD_ID_MAX], mid[SD_ID_MAX], aid[SD_ID_MAX], ctx[512];
+    char mid[SD_ID_MAX], aid[SD_ID_MAX], ctx[512];
     sd_id_new("tkt", tid);
     sd_id_new("msg", mid);
     sd_id_new("act", aid);
@@ -105,7 +108,10 @@ static sd_status add_ticket(sd_db *db, const char *ws, const struct sample *s,
     return st;
 }
 
-static sd_status create_demo(sd_db *db, char ws[40], struct sd_err *err)
+#define N_SAMPLES (sizeof(samples) / sizeof(samples[0]))
+
+static sd_status create_demo(sd_db *db, sd_arena *a, char ws[40], char tids[][SD_ID_MAX],
+                             struct sd_err *err)
 {
     char admin_id[40], pw[32], ana[SD_ID_MAX], ben[SD_ID_MAX];
     sd_status st = sd_prov_workspace(
@@ -120,9 +126,18 @@ static sd_status create_demo(sd_db *db, char ws[40], struct sd_err *err)
         st = add_customer(db, ws, "cust-1002", "ben@customer.example", "Ben Okafor", "free", ben,
                           err);
     }
-    for (size_t i = 0; st == SD_OK && i < sizeof(samples) / sizeof(samples[0]); i++) {
+    for (size_t i = 0; st == SD_OK && i < N_SAMPLES; i++) {
         st = add_ticket(db, ws, &samples[i], strcmp(samples[i].customer, "ana") == 0 ? ana : ben,
-                        err);
+                        tids[i], err);
+    }
+    struct sd_corpus_article *arts;
+    size_t n_arts = 0;
+    long long created = 0, updated = 0;
+    if (st == SD_OK) {
+        st = sd_corpus_builtin_articles(a, &arts, &n_arts, err);
+    }
+    if (st == SD_OK) {
+        st = sd_cmd_put_articles(db, a, ws, arts, n_arts, &created, &updated, err);
     }
     return st;
 }
@@ -209,8 +224,9 @@ int sd_cmd_demo(int argc, char **argv, char **envp)
             (void)snprintf(ws, sizeof(ws), "%s", wss[i].id);
         }
     }
+    char tids[N_SAMPLES][SD_ID_MAX];
     if (st == SD_OK && ws[0] == '\0') {
-        st = create_demo(db, ws, &err);
+        st = create_demo(db, a, ws, tids, &err);
         created = true;
     }
     if (st == SD_OK) {
@@ -222,6 +238,15 @@ int sd_cmd_demo(int argc, char **argv, char **envp)
     if (st != SD_OK && db != NULL) {
         sd_store_rollback(db);
     }
+    /* The sample tickets, analysed as the server analyses new ones. */
+    sd_analyzer *an = NULL;
+    if (st == SD_OK && created && sd_cmd_open_analyzer(&cfg, &an, &err) == SD_OK) {
+        for (size_t i = 0; st == SD_OK && i < N_SAMPLES; i++) {
+            struct sd_analysis r;
+            st = sd_analyze_ticket(an, db, a, ws, tids[i], false, false, &r, &err);
+        }
+    }
+    sd_analyzer_free(an);
     sd_store_put(store, db);
     sd_store_close(store);
     sd_arena_free(a);

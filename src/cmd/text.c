@@ -453,27 +453,9 @@ static sd_status scratch_workspace(sd_db *db, sd_arena *a, const struct sd_corpu
     if (st == SD_OK) {
         st = sd_store_begin(db, err);
     }
-    for (size_t i = 0; i < n_arts && st == SD_OK; i++) {
-        json_t *tags = json_array();
-        for (size_t t = 0; t < arts[i].n_tags; t++) {
-            (void)json_array_append_new(tags, json_string(arts[i].tags[t]));
-        }
-        char *tj = json_dumps(tags, JSON_COMPACT);
-        json_decref(tags);
-        char kid[SD_ID_MAX];
-        sd_id_new("kba", kid);
-        struct sd_kb_article k = {.id = kid,
-                                  .workspace_id = w.id,
-                                  .created_at = now,
-                                  .external_id = arts[i].id,
-                                  .title = arts[i].title,
-                                  .body = arts[i].body,
-                                  .tags = tj ? tj : "[]",
-                                  .product_area = arts[i].product_area,
-                                  .status = "published",
-                                  .updated_at = now};
-        st = sd_store_kb_insert(db, &k, err);
-        free(tj);
+    long long created = 0, updated = 0;
+    if (st == SD_OK) {
+        st = sd_cmd_put_articles(db, a, w.id, arts, n_arts, &created, &updated, err);
     }
     if (st == SD_OK) {
         st = sd_store_commit(db, err);
@@ -790,6 +772,50 @@ static const char kb_usage[] =
 
 static const char *import_path;
 
+sd_status sd_cmd_put_articles(sd_db *db, sd_arena *a, const char *ws,
+                              const struct sd_corpus_article *arts, size_t n, long long *created,
+                              long long *updated, struct sd_err *err)
+{
+    int64_t now = sd_clock_wall_ms();
+    sd_status st = SD_OK;
+    for (size_t i = 0; i < n && st == SD_OK; i++) {
+        json_t *tags = json_array();
+        for (size_t t = 0; t < arts[i].n_tags; t++) {
+            (void)json_array_append_new(tags, json_string(arts[i].tags[t]));
+        }
+        char *tj = json_dumps(tags, JSON_COMPACT);
+        json_decref(tags);
+        struct sd_kb_article k;
+        if (sd_store_kb_find_external(db, a, ws, arts[i].id, &k, NULL) == SD_OK &&
+            k.deleted_at == 0) {
+            k.title = arts[i].title;
+            k.body = arts[i].body;
+            k.tags = tj ? tj : "[]";
+            k.product_area = arts[i].product_area;
+            k.updated_at = now;
+            st = sd_store_kb_update(db, &k, err);
+            ++*updated;
+        } else {
+            char kid[SD_ID_MAX];
+            sd_id_new("kba", kid);
+            k = (struct sd_kb_article){.id = kid,
+                                       .workspace_id = ws,
+                                       .created_at = now,
+                                       .external_id = arts[i].id,
+                                       .title = arts[i].title,
+                                       .body = arts[i].body,
+                                       .tags = tj ? tj : "[]",
+                                       .product_area = arts[i].product_area,
+                                       .status = "published",
+                                       .updated_at = now};
+            st = sd_store_kb_insert(db, &k, err);
+            ++*created;
+        }
+        free(tj);
+    }
+    return st;
+}
+
 static sd_status kb_import(sd_db *db, sd_arena *a, const struct opts *o, json_t **out,
                            struct sd_err *err)
 {
@@ -809,41 +835,8 @@ static sd_status kb_import(sd_db *db, sd_arena *a, const struct opts *o, json_t 
         st = sd_store_begin(db, err);
     }
     long long created = 0, updated = 0;
-    int64_t now = sd_clock_wall_ms();
-    for (size_t i = 0; i < n && st == SD_OK; i++) {
-        json_t *tags = json_array();
-        for (size_t t = 0; t < arts[i].n_tags; t++) {
-            (void)json_array_append_new(tags, json_string(arts[i].tags[t]));
-        }
-        char *tj = json_dumps(tags, JSON_COMPACT);
-        json_decref(tags);
-        struct sd_kb_article k;
-        if (sd_store_kb_find_external(db, a, o->workspace, arts[i].id, &k, NULL) == SD_OK &&
-            k.deleted_at == 0) {
-            k.title = arts[i].title;
-            k.body = arts[i].body;
-            k.tags = tj ? tj : "[]";
-            k.product_area = arts[i].product_area;
-            k.updated_at = now;
-            st = sd_store_kb_update(db, &k, err);
-            updated++;
-        } else {
-            char kid[SD_ID_MAX];
-            sd_id_new("kba", kid);
-            k = (struct sd_kb_article){.id = kid,
-                                       .workspace_id = o->workspace,
-                                       .created_at = now,
-                                       .external_id = arts[i].id,
-                                       .title = arts[i].title,
-                                       .body = arts[i].body,
-                                       .tags = tj ? tj : "[]",
-                                       .product_area = arts[i].product_area,
-                                       .status = "published",
-                                       .updated_at = now};
-            st = sd_store_kb_insert(db, &k, err);
-            created++;
-        }
-        free(tj);
+    if (st == SD_OK) {
+        st = sd_cmd_put_articles(db, a, o->workspace, arts, n, &created, &updated, err);
     }
     if (st == SD_OK) {
         st = sd_store_commit(db, err);

@@ -159,7 +159,7 @@ describe('command line', () => {
     }
   });
 
-  it('migrates, and makes a demo workspace that can be refreshed', () => {
+  it('migrates, and makes a demo workspace that can be refreshed', async () => {
     const data = ['--data', join(dir, 'demo')];
     const m = run(['migrate', ...data]);
     assert.equal(m.code, 0, m.err);
@@ -175,5 +175,21 @@ describe('command line', () => {
     const sk2 = second.out.match(/secret key\s+(sk_\S+)/)[1];
     assert.notEqual(sk1, sk2);
     assert.equal(JSON.parse(run(['admin', ...data, 'workspace', 'list']).out).workspaces.length, 1);
+    // Its tickets are triaged and matched, and its help center is filled.
+    const srv = await startServer({ data: join(dir, 'demo') });
+    try {
+      const tickets = (await api(srv, 'GET', '/api/v1/tickets', { key: sk2 })).body.data;
+      assert.ok(tickets.length >= 4);
+      for (const t of tickets) {
+        assert.equal(typeof t.triage.category.value, 'string', t.subject);
+        assert.ok(t.title && t.summary, t.subject);
+        assert.ok(t.kb_matches.length > 0, t.subject);
+      }
+      const arts = (await api(srv, 'GET', '/api/v1/kb/articles?limit=100', { key: sk2 })).body;
+      assert.equal(arts.data.length, 100);
+      assert.ok(arts.next_cursor);
+    } finally {
+      await srv.stop();
+    }
   });
 });
