@@ -299,6 +299,18 @@ static const char *const critical_phrases[] = {
     "no payments",
     "checkout is down",
     "cant process any",
+    "taken over",
+    "took over my account",
+    "customers cant pay",
+    "nobody can pay",
+    "no one can pay",
+    "cant take payments",
+    "cant accept payments",
+    "checkout is broken",
+    "payments are down",
+    "data was deleted",
+    "data got deleted",
+    "everything is gone",
 };
 
 /* Signs of how much a ticket is in the way, as structured features for the

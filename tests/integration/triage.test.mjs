@@ -339,7 +339,7 @@ describe('the language commands', () => {
     const other = await startServer({ args: ['--triage-model', model] });
     try {
       const w = workspace(other, 'Model');
-      const r = await api(other, 'POST', '/api/v1/tickets', { key: w.secret_key, body: { subject: 'Refund', message: { text: 'please refund my last invoice' } } });
+      const r = await api(other, 'POST', '/api/v1/tickets', { key: w.secret_key, body: { subject: 'Refund', message: { text: 'I was charged twice on my card this month, please refund the extra charge on my invoice' } } });
       assert.equal(r.body.triage.category.value, 'billing');
     } finally {
       await other.stop();
