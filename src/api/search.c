@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api/internal.h"
+#include "base/str.h"
 #include "base/buf.h"
 #include "base/utf8.h"
 #include "base/banned.h"
@@ -24,35 +25,10 @@ static const char *snippet_html(sd_arena *a, const char *s)
 {
     struct sd_buf b = SD_BUF_INIT(16384);
     for (const char *c = s; *c != '\0'; c++) {
-        const char *rep = NULL;
-        switch (*c) {
-        case '\x02':
-            rep = "<mark>";
-            break;
-        case '\x03':
-            rep = "</mark>";
-            break;
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        case '\n':
-            rep = " ";
-            break;
-        default:
-            break;
-        }
+        const char *rep = *c == '\x02'   ? "<mark>"
+                          : *c == '\x03' ? "</mark>"
+                          : *c == '\n'   ? " "
+                                         : sd_html_escape_char(*c);
         sd_status st = rep ? sd_buf_puts(&b, rep) : sd_buf_append(&b, c, 1);
         if (st != SD_OK) {
             break; /* cut at the buffer's cap: a snippet is short */

@@ -115,3 +115,21 @@ uint32_t sd_hash_fnv1a(const void *p, size_t n)
     }
     return h;
 }
+
+const char *sd_html_escape_char(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}

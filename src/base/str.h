@@ -42,6 +42,9 @@ bool sd_str_ct_eq(const void *a, const void *b, size_t n);
 /** Copies @src into @dst of @size bytes, always NUL-terminated; returns false if cut. */
 bool sd_str_copy(char *dst, size_t size, const char *src);
 
+/** The HTML escape of @c (&, <, >, ", '), safe in text and quoted attributes, or NULL. */
+const char *sd_html_escape_char(char c);
+
 /** FNV-1a of @n bytes at @p: a fast hash for in-memory tables, not for secrets. */
 uint32_t sd_hash_fnv1a(const void *p, size_t n);
 

@@ -10,6 +10,7 @@
 #include <md4c.h>
 
 #include "base/mem.h"
+#include "base/str.h"
 #include "base/banned.h"
 
 /* GitHub's dialect (tables, strikethrough, task lists, bare URLs) and no raw HTML. */
@@ -305,24 +306,8 @@ static void put_escaped(struct ctx *c, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *rep = NULL;
-        switch (s[i]) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        default:
+        const char *rep = sd_html_escape_char(s[i]);
+        if (rep == NULL) {
             continue;
         }
         put(c, s + run, i - run);

@@ -43,10 +43,27 @@ static void test_str(void **state)
     assert_true(sd_str_copy(small, sizeof(small), "hi"));
 }
 
+static void test_html_and_hash(void **state)
+{
+    (void)state;
+    assert_string_equal(sd_html_escape_char('&'), "&amp;");
+    assert_string_equal(sd_html_escape_char('<'), "&lt;");
+    assert_string_equal(sd_html_escape_char('>'), "&gt;");
+    assert_string_equal(sd_html_escape_char('"'), "&quot;");
+    assert_string_equal(sd_html_escape_char('\''), "&#39;");
+    assert_null(sd_html_escape_char('a'));
+    assert_null(sd_html_escape_char('\0'));
+    /* FNV-1a's published test values. */
+    assert_int_equal(sd_hash_fnv1a("", 0), 0x811c9dc5u);
+    assert_int_equal(sd_hash_fnv1a("a", 1), 0xe40c292cu);
+    assert_int_equal(sd_hash_fnv1a("foobar", 6), 0xbf9cf968u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_str),
+        cmocka_unit_test(test_html_and_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
