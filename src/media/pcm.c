@@ -8,47 +8,10 @@
 #include <libswresample/swresample.h>
 
 #include "media/internal.h"
+#include "base/wav.h"
 #include "base/banned.h"
 
 #define RATE 16000
-
-static void put16(unsigned char *p, unsigned v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, v & 0xffff);
-    put16(p + 2, v >> 16);
-}
-
-/* A four-character code of a RIFF header, without its terminating NUL. */
-static void put_tag(unsigned char *h, const char tag[4])
-{
-    for (int i = 0; i < 4; i++) {
-        h[i] = (unsigned char)tag[i];
-    }
-}
-
-/* The 44-byte RIFF/WAVE header of @data_bytes of 16-bit mono PCM at RATE. */
-static void wav_header(unsigned char h[44], uint32_t data_bytes)
-{
-    put_tag(h, "RIFF");
-    put32(h + 4, 36 + data_bytes);
-    put_tag(h + 8, "WAVE");
-    put_tag(h + 12, "fmt ");
-    put32(h + 16, 16);
-    put16(h + 20, 1); /* PCM */
-    put16(h + 22, 1); /* mono */
-    put32(h + 24, RATE);
-    put32(h + 28, RATE * 2);
-    put16(h + 32, 2);
-    put16(h + 34, 16);
-    put_tag(h + 36, "data");
-    put32(h + 40, data_bytes);
-}
 
 struct pcm {
     AVFormatContext *fc;
@@ -123,8 +86,8 @@ static sd_status run(struct pcm *p, const char *in, const char *out, struct sd_e
                           p->dec->sample_rate, av_get_sample_fmt_name(p->dec->sample_fmt));
     }
     p->fp = fopen(out, "wb");
-    unsigned char h[44];
-    wav_header(h, 0);
+    unsigned char h[SD_WAV_HEADER];
+    sd_wav_header(h, RATE, 0);
     if (p->fp == NULL || fwrite(h, 1, sizeof(h), p->fp) != sizeof(h)) {
         return sd_err_set(err, SD_E_IO, NULL, "cannot write '%s'", out);
     }
@@ -159,7 +122,7 @@ static sd_status run(struct pcm *p, const char *in, const char *out, struct sd_e
     if (p->samples > (INT64_C(0x7fffffff) - 36) / 2) {
         return sd_err_set(err, SD_E_MEDIA, NULL, "the sound track is too long for one WAV file");
     }
-    wav_header(h, (uint32_t)(p->samples * 2));
+    sd_wav_header(h, RATE, (uint32_t)(p->samples * 2));
     if (fseek(p->fp, 0, SEEK_SET) != 0 || fwrite(h, 1, sizeof(h), p->fp) != sizeof(h)) {
         return sd_err_set(err, SD_E_IO, NULL, "cannot write '%s'", out);
     }

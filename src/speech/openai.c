@@ -65,6 +65,7 @@
 #include "speech/internal.h"
 #include "base/clock.h"
 #include "base/mem.h"
+#include "base/wav.h"
 #include "base/banned.h"
 
 #define DEFAULT_TIMEOUT_S  300
@@ -74,9 +75,8 @@
 #define MAX_URL_SHOWN      200                /* bytes of the URL quoted in a message */
 #define MAX_DETAIL         160                /* bytes of the endpoint's own message quoted */
 #define MAX_WORD           128                /* bytes of one word; longer ones are cut */
-#define WAV_HEADER         44
-#define NO_SPEECH_PROB     0.6    /* whisper's no_speech_threshold */
-#define NO_SPEECH_LOGPROB  (-1.0) /* whisper's logprob_threshold */
+#define NO_SPEECH_PROB     0.6                /* whisper's no_speech_threshold */
+#define NO_SPEECH_LOGPROB  (-1.0)             /* whisper's logprob_threshold */
 #define ESTIMATED          "+estimated word times"
 #define PROGRESS_PERIOD_NS 1000000000u
 
@@ -92,58 +92,21 @@ static void init_curl(void)
 
 /* The "file" part: a 44-byte WAV header, then the samples in place. */
 struct body {
-    unsigned char header[WAV_HEADER];
+    unsigned char header[SD_WAV_HEADER];
     const unsigned char *pcm;
     size_t pcm_len;
     size_t pos; /* in header + pcm */
 };
 
-static void put16(unsigned char *p, unsigned v)
-{
-    p[0] = (unsigned char)(v & 0xff);
-    p[1] = (unsigned char)(v >> 8 & 0xff);
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    put16(p, v & 0xffff);
-    put16(p + 2, v >> 16);
-}
-
-/* The four bytes of a RIFF tag, without its NUL. */
-static void put_tag(unsigned char *p, const char *tag)
-{
-    for (size_t i = 0; i < 4; i++) {
-        p[i] = (unsigned char)tag[i];
-    }
-}
-
-static void wav_header(unsigned char *h, uint32_t data_len)
-{
-    put_tag(h, "RIFF");
-    put32(h + 4, 36 + data_len);
-    put_tag(h + 8, "WAVE");
-    put_tag(h + 12, "fmt ");
-    put32(h + 16, 16);
-    put16(h + 20, 1); /* PCM */
-    put16(h + 22, 1); /* mono */
-    put32(h + 24, SD__SPEECH_RATE);
-    put32(h + 28, SD__SPEECH_RATE * 2);
-    put16(h + 32, 2);
-    put16(h + 34, 16);
-    put_tag(h + 36, "data");
-    put32(h + 40, data_len);
-}
-
 static size_t body_read(char *buf, size_t size, size_t n, void *arg)
 {
     struct body *b = arg;
     size_t want = size * n, done = 0;
-    while (done < want && b->pos < WAV_HEADER + b->pcm_len) {
+    while (done < want && b->pos < SD_WAV_HEADER + b->pcm_len) {
         const unsigned char *src =
-            b->pos < WAV_HEADER ? b->header + b->pos : b->pcm + (b->pos - WAV_HEADER);
+            b->pos < SD_WAV_HEADER ? b->header + b->pos : b->pcm + (b->pos - SD_WAV_HEADER);
         size_t avail =
-            b->pos < WAV_HEADER ? WAV_HEADER - b->pos : b->pcm_len - (b->pos - WAV_HEADER);
+            b->pos < SD_WAV_HEADER ? SD_WAV_HEADER - b->pos : b->pcm_len - (b->pos - SD_WAV_HEADER);
         size_t k = avail < want - done ? avail : want - done;
         memcpy(buf + done, src, k);
         done += k;
@@ -156,7 +119,7 @@ static size_t body_read(char *buf, size_t size, size_t n, void *arg)
 static int body_seek(void *arg, curl_off_t offset, int origin)
 {
     struct body *b = arg;
-    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > WAV_HEADER + b->pcm_len) {
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > SD_WAV_HEADER + b->pcm_len) {
         return CURL_SEEKFUNC_FAIL;
     }
     b->pos = (size_t)offset;
@@ -421,7 +384,7 @@ static sd_status post(const struct sd__speech_audio *audio, const struct sd_spee
     const char *key = opts->api_key != NULL && opts->api_key[0] != '\0' ? opts->api_key : NULL;
     struct body b = {.pcm = (const unsigned char *)audio->pcm,
                      .pcm_len = audio->n_samples * sizeof(int16_t)};
-    wav_header(b.header, (uint32_t)b.pcm_len);
+    sd_wav_header(b.header, SD__SPEECH_RATE, (uint32_t)b.pcm_len);
     char curl_msg[CURL_ERROR_SIZE] = "";
     struct curl_slist *headers = NULL;
     curl_mime *form = NULL;
@@ -437,7 +400,7 @@ static sd_status post(const struct sd__speech_audio *audio, const struct sd_spee
     bool ok = part != NULL && curl_mime_name(part, "file") == CURLE_OK &&
               curl_mime_filename(part, "audio.wav") == CURLE_OK &&
               curl_mime_type(part, "audio/wav") == CURLE_OK &&
-              curl_mime_data_cb(part, (curl_off_t)(WAV_HEADER + b.pcm_len), body_read, body_seek,
+              curl_mime_data_cb(part, (curl_off_t)(SD_WAV_HEADER + b.pcm_len), body_read, body_seek,
                                 NULL, &b) == CURLE_OK;
     static const char *const fields[][2] = {
         {"model", NULL},
@@ -984,7 +947,7 @@ sd_status sd__speech_openai(const struct sd__speech_audio *audio, const struct s
                           "speech_url is not an http or https URL (like "
                           "http://127.0.0.1:8178/v1/audio/transcriptions)");
     }
-    if (audio->n_samples > (UINT32_MAX - WAV_HEADER) / sizeof(int16_t)) {
+    if (audio->n_samples > (UINT32_MAX - SD_WAV_HEADER) / sizeof(int16_t)) {
         return sd_err_set(err, SD_E_MEDIA, NULL,
                           "the recording is too long to send as one WAV file (over 37 hours)");
     }
