@@ -2,6 +2,8 @@
 /* Bounded growable buffer; see buf.h. */
 #include "base/buf.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,4 +101,27 @@ char *sd_buf_detach(struct sd_buf *b, size_t *len_out)
 const char *sd_buf_cstr(const struct sd_buf *b)
 {
     return b->data ? b->data : "";
+}
+
+sd_status sd_buf_read_file(struct sd_buf *b, const char *path, struct sd_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return sd_err_set(err, SD_E_IO, NULL, "cannot open %s: %s", path, strerror(errno));
+    }
+    char chunk[65536];
+    size_t n;
+    sd_status st = SD_OK;
+    while (st == SD_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        st = sd_buf_append(b, chunk, n);
+    }
+    bool bad = ferror(f) != 0;
+    (void)fclose(f);
+    if (st != SD_OK) {
+        return sd_err_set(err, st, NULL, "%s is larger than %zu bytes", path, b->max);
+    }
+    if (bad) {
+        return sd_err_set(err, SD_E_IO, NULL, "cannot read %s", path);
+    }
+    return SD_OK;
 }

@@ -38,6 +38,12 @@ SD_MUST_CHECK sd_status sd_buf_printf(struct sd_buf *b, const char *fmt, ...) SD
 void sd_buf_reset(struct sd_buf *b);
 /** Frees the storage; the buffer can be used again. */
 void sd_buf_release(struct sd_buf *b);
+/**
+ * Appends the whole file at @path. SD_E_IO naming the file when it cannot be
+ * opened or read, SD_E_TOO_LARGE when it does not fit in the maximum (the
+ * buffer then holds what fitted).
+ */
+SD_MUST_CHECK sd_status sd_buf_read_file(struct sd_buf *b, const char *path, struct sd_err *err);
 /** Returns the content and gives its ownership to the caller (free()); the buffer is emptied. */
 char *sd_buf_detach(struct sd_buf *b, size_t *len_out);
 /** The content as a C string, "" when empty; borrowed until the next change. */

@@ -93,29 +93,6 @@ static int split_args(const char *cmd, int argc, char **argv, struct opts *o, ch
     return 0;
 }
 
-static sd_status slurp(const char *path, struct sd_buf *out, struct sd_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return sd_err_set(err, SD_E_IO, NULL, "cannot open %s: %s", path, strerror(errno));
-    }
-    char chunk[65536];
-    size_t n;
-    sd_status st = SD_OK;
-    while (st == SD_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        st = sd_buf_append(out, chunk, n);
-    }
-    bool bad = ferror(f) != 0;
-    (void)fclose(f);
-    if (st != SD_OK) {
-        return sd_err_set(err, st, NULL, "%s is larger than %u MiB", path, FILE_MAX >> 20);
-    }
-    if (bad) {
-        return sd_err_set(err, SD_E_IO, NULL, "cannot read %s", path);
-    }
-    return SD_OK;
-}
-
 static void print_json(json_t *j)
 {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(4));
@@ -313,7 +290,7 @@ int sd_cmd_triage(int argc, char **argv, char **envp)
     struct sd_buf in = SD_BUF_INIT(FILE_MAX);
     const char *text = rest[1];
     if (strcmp(text, "-") == 0) {
-        if (slurp("/dev/stdin", &in, &err) != SD_OK) {
+        if (sd_buf_read_file(&in, "/dev/stdin", &err) != SD_OK) {
             sd_buf_release(&in);
             return sd_cmd_fail("triage", &err);
         }
@@ -327,21 +304,7 @@ int sd_cmd_triage(int argc, char **argv, char **envp)
     }
     sd_analyzer *an = NULL;
     sd_status st = sd_analyzer_new(o.model, NULL, &an, &err);
-    sd_triage_model *m = NULL;
-    struct sd_buf mb = SD_BUF_INIT(MODEL_MAX);
-    if (st == SD_OK) {
-        /* The analyzer's own default model: read it back from its source. */
-        const char *src = sd_analyzer_source(an);
-        if (src[0] == '/' || access(src, R_OK) == 0) {
-            st = slurp(src, &mb, &err);
-            if (st == SD_OK) {
-                st = sd_triage_model_load(mb.data, mb.len, &m, &err);
-            }
-        } else {
-            st = sd_analyzer_train_default(&m, &err);
-        }
-    }
-    sd_buf_release(&mb);
+    const sd_triage_model *m = st == SD_OK ? sd_analyzer_model(an) : NULL;
     sd_stem *stem = NULL;
     if (st == SD_OK) {
         st = sd_stem_new(&stem, &err);
@@ -366,7 +329,6 @@ int sd_cmd_triage(int argc, char **argv, char **envp)
         sd_arena_free(a);
     }
     sd_stem_free(stem);
-    sd_triage_model_free(m);
     sd_analyzer_free(an);
     sd_buf_release(&in);
     return st == SD_OK ? 0 : sd_cmd_fail("triage", &err);
@@ -568,12 +530,12 @@ static sd_status run_eval(sd_db *db, sd_arena *a, const struct opts *o, const ch
     struct sd_corpus_article *arts = NULL;
     struct sd_corpus_ticket *tks = NULL;
     size_t n_arts = 0, n_tks = 0;
-    sd_status st = slurp(o->kb, &ab, err);
+    sd_status st = sd_buf_read_file(&ab, o->kb, err);
     if (st == SD_OK) {
         st = sd_corpus_articles(a, o->kb, sd_buf_cstr(&ab), ab.len, &arts, &n_arts, err);
     }
     if (st == SD_OK) {
-        st = slurp(tickets_path, &tb, err);
+        st = sd_buf_read_file(&tb, tickets_path, err);
     }
     if (st == SD_OK) {
         st = sd_corpus_tickets(a, tickets_path, sd_buf_cstr(&tb), tb.len, &tks, &n_tks, err);
@@ -822,7 +784,7 @@ static sd_status kb_import(sd_db *db, sd_arena *a, const struct opts *o, json_t 
     struct sd_buf b = SD_BUF_INIT(FILE_MAX);
     struct sd_corpus_article *arts = NULL;
     size_t n = 0;
-    sd_status st = slurp(import_path, &b, err);
+    sd_status st = sd_buf_read_file(&b, import_path, err);
     if (st == SD_OK) {
         st = sd_corpus_articles(a, import_path, sd_buf_cstr(&b), b.len, &arts, &n, err);
     }

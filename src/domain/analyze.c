@@ -2,7 +2,6 @@
 /* The analysis of tickets with the workspace's models and articles: see analyze.h. */
 #include "domain/analyze.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -133,27 +132,6 @@ static sd_stem *thread_stem(void)
     return st;
 }
 
-static sd_status read_file(const char *path, struct sd_buf *out, struct sd_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return sd_err_set(err, SD_E_IO, "triage_model", "cannot open the triage model %s: %s", path,
-                          strerror(errno));
-    }
-    char chunk[65536];
-    size_t n;
-    sd_status st = SD_OK;
-    while (st == SD_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        st = sd_buf_append(out, chunk, n);
-    }
-    (void)fclose(f);
-    if (st != SD_OK) {
-        return sd_err_set(err, st, "triage_model", "the triage model %s is over %u MiB", path,
-                          MODEL_MAX >> 20);
-    }
-    return SD_OK;
-}
-
 sd_status sd_analyzer_train_default(sd_triage_model **out, struct sd_err *err)
 {
     sd_arena *a = sd_arena_new();
@@ -248,7 +226,7 @@ sd_status sd_analyzer_new(const char *model_path, const struct sd_llm_opts *llm,
     sd_status st;
     if (path != NULL) {
         struct sd_buf b = SD_BUF_INIT(MODEL_MAX);
-        st = read_file(path, &b, err);
+        st = sd_buf_read_file(&b, path, err);
         if (st == SD_OK) {
             st = sd_triage_model_load(b.data, b.len, &an->model, err);
             if (st != SD_OK) {
@@ -298,6 +276,11 @@ void sd_analyzer_free(sd_analyzer *an)
 const char *sd_analyzer_source(const sd_analyzer *an)
 {
     return an->source;
+}
+
+const sd_triage_model *sd_analyzer_model(const sd_analyzer *an)
+{
+    return an->model;
 }
 
 /* The cache of @ws_id, made on first use. */

@@ -70,6 +70,8 @@ bool sd_analyzer_has_llm(const sd_analyzer *an);
 void sd_analyzer_free(sd_analyzer *an);
 /** Where the default model came from, for the log: a path or "the built-in corpus". */
 const char *sd_analyzer_source(const sd_analyzer *an);
+/** The default model; borrowed for the analyzer's life. */
+const sd_triage_model *sd_analyzer_model(const sd_analyzer *an);
 
 struct sd_analyze_input {
     const char *text;

@@ -235,7 +235,8 @@ static const char *major(sd_arena *a, const char *ua, const char *key)
     return l ? sd_arena_strndup(a, p, l) : "";
 }
 
-const char *sd_ua_browser(sd_arena *a, const char *ua)
+/* "Chrome 120", "Safari 17", "Firefox 121"..., or NULL when unknown. */
+static const char *ua_browser(sd_arena *a, const char *ua)
 {
     static const struct {
         const char *key, *name;
@@ -262,7 +263,8 @@ const char *sd_ua_browser(sd_arena *a, const char *ua)
     return NULL;
 }
 
-const char *sd_ua_os(const char *ua)
+/* "Windows", "macOS", "iOS", "Android", "Linux", "ChromeOS", or NULL. */
+static const char *ua_os(const char *ua)
 {
     if (ua == NULL) {
         return NULL;
@@ -291,7 +293,7 @@ const char *sd_ua_os(const char *ua)
 const char *sd_environment(sd_arena *a, const char *user_agent, const char *page_url,
                            size_t n_console_errors)
 {
-    const char *browser = sd_ua_browser(a, user_agent), *os = sd_ua_os(user_agent);
+    const char *browser = ua_browser(a, user_agent), *os = ua_os(user_agent);
     const char *parts[3];
     size_t np = 0;
     if (browser && os) {

@@ -32,11 +32,6 @@ struct sd_summary {
 void sd_summarize(sd_stem *stem, sd_arena *a, const char *text, const struct sd_tok_timed *words,
                   size_t n_words, struct sd_summary *out);
 
-/** "Chrome 120", "Safari 17", "Firefox 121"..., or NULL when unknown. */
-const char *sd_ua_browser(sd_arena *a, const char *ua);
-/** "Windows", "macOS", "iOS", "Android", "Linux", "ChromeOS", or NULL. */
-const char *sd_ua_os(const char *ua);
-
 /**
  * The environment line from a user agent, a page URL (its path only: the
  * query may hold secrets) and the number of console errors; any may be
