@@ -25,11 +25,11 @@ const double sd_triage_default_thresholds[SD_TRI_N] = {0.45, 0.40, 0.35, 0.45};
 
 /* ---- the vocabulary: an open-addressing table of feature names ---------- */
 
-struct vocab {
-    char **names; /* by index */
-    float *idf;   /* by index; structured features have 1 */
-    uint32_t n;
-    uint32_t *slots; /* index + 1, 0 = empty */
+/* Interned strings by index, found by an open-addressing table that grows. */
+struct names {
+    char **v; /* by index */
+    uint32_t n, cap;
+    uint32_t *slots; /* index + 1, 0 = empty; twice cap */
     uint32_t mask;
 };
 
@@ -38,53 +38,102 @@ static uint32_t hash(const char *s)
     return sd_hash_fnv1a(s, strlen(s));
 }
 
-static void vocab_init(struct vocab *v, uint32_t n)
+static void names_grow(struct names *t, uint32_t cap)
 {
-    uint32_t cap = 64;
-    while (cap < n * 2 + 2) {
-        cap *= 2;
+    t->v = sd_xrealloc(t->v, (size_t)cap * sizeof *t->v);
+    t->cap = cap;
+    free(t->slots);
+    t->mask = cap * 2 - 1;
+    t->slots = sd_xcalloc((size_t)cap * 2, sizeof *t->slots);
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint32_t h = hash(t->v[i]) & t->mask;
+        while (t->slots[h] != 0) {
+            h = (h + 1) & t->mask;
+        }
+        t->slots[h] = i + 1;
     }
-    v->names = sd_xcalloc(n ? n : 1, sizeof *v->names);
-    v->idf = sd_xcalloc(n ? n : 1, sizeof *v->idf);
-    v->n = 0;
-    v->slots = sd_xcalloc(cap, sizeof *v->slots);
-    v->mask = cap - 1;
 }
 
-static void vocab_free(struct vocab *v)
+/* An empty table with room for @n names before it grows. */
+static void names_init(struct names *t, uint32_t n)
 {
-    for (uint32_t i = 0; i < v->n; i++) {
-        free(v->names[i]);
+    memset(t, 0, sizeof *t);
+    uint32_t cap = 64;
+    while (cap < n + 1) {
+        cap *= 2;
     }
-    free(v->names);
-    free(v->idf);
-    free(v->slots);
+    names_grow(t, cap);
+}
+
+static void names_free(struct names *t)
+{
+    for (uint32_t i = 0; i < t->n; i++) {
+        free(t->v[i]);
+    }
+    free(t->v);
+    free(t->slots);
 }
 
 /* Index + 1 of @name, or 0. */
-static uint32_t vocab_find(const struct vocab *v, const char *name)
+static uint32_t names_find(const struct names *t, const char *name)
 {
-    for (uint32_t h = hash(name) & v->mask;; h = (h + 1) & v->mask) {
-        uint32_t s = v->slots[h];
-        if (s == 0) {
-            return 0;
-        }
-        if (strcmp(v->names[s - 1], name) == 0) {
+    for (uint32_t h = hash(name) & t->mask;; h = (h + 1) & t->mask) {
+        uint32_t s = t->slots[h];
+        if (s == 0 || strcmp(t->v[s - 1], name) == 0) {
             return s;
         }
     }
 }
 
-/* Adds @name (absent) with @idf; the table was sized for it. */
+/* The index of @name, added when absent (*@added says so). */
+static uint32_t names_intern(struct names *t, const char *name, bool *added)
+{
+    uint32_t found = names_find(t, name);
+    *added = found == 0;
+    if (found != 0) {
+        return found - 1;
+    }
+    if (t->n + 1 >= t->cap) {
+        names_grow(t, t->cap * 2);
+    }
+    uint32_t h = hash(name) & t->mask;
+    while (t->slots[h] != 0) {
+        h = (h + 1) & t->mask;
+    }
+    t->v[t->n] = sd_xstrdup(name);
+    t->slots[h] = ++t->n;
+    return t->n - 1;
+}
+
+/* The vocabulary: feature names and their IDF. */
+struct vocab {
+    struct names names;
+    float *idf; /* by index; structured features have 1 */
+};
+
+static void vocab_init(struct vocab *v, uint32_t n)
+{
+    names_init(&v->names, n);
+    v->idf = sd_xcalloc(n ? n : 1, sizeof *v->idf);
+}
+
+static void vocab_free(struct vocab *v)
+{
+    names_free(&v->names);
+    free(v->idf);
+}
+
+/* Index + 1 of @name, or 0. */
+static uint32_t vocab_find(const struct vocab *v, const char *name)
+{
+    return names_find(&v->names, name);
+}
+
+/* Adds @name with @idf; vocab_init counted it. */
 static void vocab_add(struct vocab *v, const char *name, float idf)
 {
-    uint32_t h = hash(name) & v->mask;
-    while (v->slots[h] != 0) {
-        h = (h + 1) & v->mask;
-    }
-    v->names[v->n] = sd_xstrdup(name);
-    v->idf[v->n] = idf;
-    v->slots[h] = ++v->n;
+    bool added;
+    v->idf[names_intern(&v->names, name, &added)] = idf;
 }
 
 /* ---- the model ------------------------------------------------------------- */
@@ -138,14 +187,9 @@ void sd_triage_model_free(sd_triage_model *m)
     free(m);
 }
 
-const char *const *sd_triage_model_classes(const sd_triage_model *m, enum sd_triage_field field)
-{
-    return (const char *const *)m->c[field].classes;
-}
-
 size_t sd_triage_model_features(const sd_triage_model *m)
 {
-    return m->vocab.n;
+    return m->vocab.names.n;
 }
 
 /* ---- lexicon and rules --------------------------------------------------- */
@@ -621,67 +665,38 @@ static size_t vectorize(const struct vocab *v, const struct feats *f, struct nod
 
 /* ---- training ------------------------------------------------------------ */
 
-/* A counting table used while building the vocabulary. */
+/* Document frequencies, while building the vocabulary. */
 struct counts {
-    char **names;
-    uint32_t *df, *last;
-    uint32_t n, cap;
-    uint32_t *slots;
-    uint32_t mask;
+    struct names names;
+    uint32_t *df, *last; /* by index; last: the document last counted */
+    uint32_t cap;
 };
-
-static void counts_grow(struct counts *c)
-{
-    uint32_t cap = c->cap ? c->cap * 2 : 4096;
-    c->names = sd_xrealloc(c->names, cap * sizeof *c->names);
-    c->df = sd_xrealloc(c->df, cap * sizeof *c->df);
-    c->last = sd_xrealloc(c->last, cap * sizeof *c->last);
-    c->cap = cap;
-    free(c->slots);
-    c->mask = cap * 2 - 1;
-    c->slots = sd_xcalloc((size_t)cap * 2, sizeof *c->slots);
-    for (uint32_t i = 0; i < c->n; i++) {
-        uint32_t h = hash(c->names[i]) & c->mask;
-        while (c->slots[h] != 0) {
-            h = (h + 1) & c->mask;
-        }
-        c->slots[h] = i + 1;
-    }
-}
 
 /* Counts @name once per document @doc. */
 static void counts_add(struct counts *c, const char *name, uint32_t doc)
 {
-    if (c->n + 1 >= c->cap) {
-        counts_grow(c);
+    bool added;
+    uint32_t i = names_intern(&c->names, name, &added);
+    if (c->cap < c->names.cap) {
+        c->cap = c->names.cap;
+        c->df = sd_xrealloc(c->df, (size_t)c->cap * sizeof *c->df);
+        c->last = sd_xrealloc(c->last, (size_t)c->cap * sizeof *c->last);
     }
-    uint32_t h = hash(name) & c->mask;
-    while (c->slots[h] != 0) {
-        uint32_t i = c->slots[h] - 1;
-        if (strcmp(c->names[i], name) == 0) {
-            if (c->last[i] != doc) {
-                c->df[i]++;
-                c->last[i] = doc;
-            }
-            return;
-        }
-        h = (h + 1) & c->mask;
+    if (added) {
+        c->df[i] = 0;
+        c->last[i] = 0;
     }
-    c->names[c->n] = sd_xstrdup(name);
-    c->df[c->n] = 1;
-    c->last[c->n] = doc;
-    c->slots[h] = ++c->n;
+    if (c->last[i] != doc) {
+        c->df[i]++;
+        c->last[i] = doc;
+    }
 }
 
 static void counts_free(struct counts *c)
 {
-    for (uint32_t i = 0; i < c->n; i++) {
-        free(c->names[i]);
-    }
-    free(c->names);
+    names_free(&c->names);
     free(c->df);
     free(c->last);
-    free(c->slots);
 }
 
 static void quiet(const char *s)
@@ -738,7 +753,7 @@ static sd_status train_field(sd_triage_model *m, enum sd_triage_field field,
     double *y = sd_xcalloc(n ? n : 1, sizeof *y);
     struct feature_node **x = sd_xcalloc(n ? n : 1, sizeof(struct feature_node *));
     int l = 0;
-    uint32_t nf = m->vocab.n;
+    uint32_t nf = m->vocab.names.n;
     for (size_t i = 0; i < n; i++) {
         const char *label = field == SD_TRI_URGENCY ? base_urgency(&ex[i]) : ex[i].label[field];
         if (label == NULL || (field == SD_TRI_AREA && !area_allowed(opts, label))) {
@@ -817,6 +832,7 @@ sd_status sd_triage_train(const struct sd_triage_example *ex, size_t n,
     sd_arena *a = sd_arena_new();
     struct feats *fs = sd_xcalloc(n ? n : 1, sizeof *fs);
     struct counts cnt = {0};
+    names_init(&cnt.names, 4096);
     for (size_t i = 0; i < n; i++) {
         features(a, stem, &ex[i].in, &fs[i]);
         for (size_t j = 0; j < fs[i].n_text; j++) {
@@ -828,17 +844,18 @@ sd_status sd_triage_train(const struct sd_triage_example *ex, size_t n,
     }
     sd_triage_model *m = sd_xcalloc(1, sizeof *m);
     uint32_t keep = 0;
-    for (uint32_t i = 0; i < cnt.n; i++) {
+    for (uint32_t i = 0; i < cnt.names.n; i++) {
         keep += cnt.df[i] >= 2;
     }
     vocab_init(&m->vocab, keep);
-    for (uint32_t i = 0; i < cnt.n; i++) {
+    for (uint32_t i = 0; i < cnt.names.n; i++) {
         if (cnt.df[i] < 2) {
             continue;
         }
-        bool text = cnt.names[i][1] == ':' && strchr("wbc", cnt.names[i][0]) != NULL;
+        const char *name = cnt.names.v[i];
+        bool text = name[1] == ':' && strchr("wbc", name[0]) != NULL;
         float idf = text ? (float)(log((1.0 + (double)n) / (1.0 + cnt.df[i])) + 1.0) : 1.0f;
-        vocab_add(&m->vocab, cnt.names[i], idf);
+        vocab_add(&m->vocab, name, idf);
     }
     counts_free(&cnt);
 
@@ -910,7 +927,7 @@ void sd_triage_run(const sd_triage_model *m, sd_stem *stem, sd_arena *a,
     for (int fi = 0; fi < SD_TRI_N; fi++) {
         const struct classifier *c = &m->c[fi];
         double p[CLASS_MAX] = {0};
-        class_probs(c, m->vocab.n, x, nx, p);
+        class_probs(c, m->vocab.names.n, x, nx, p);
         uint32_t best = 0, second;
         for (uint32_t k = 0; k < c->n_class; k++) {
             if (p[k] > p[best]) {
@@ -978,10 +995,10 @@ sd_status sd_triage_model_save(const sd_triage_model *m, struct sd_buf *out, str
 {
     sd_status st = sd_buf_append(out, MAGIC, sizeof MAGIC);
     if (st == SD_OK) {
-        st = put_u32(out, m->vocab.n);
+        st = put_u32(out, m->vocab.names.n);
     }
-    for (uint32_t i = 0; i < m->vocab.n && st == SD_OK; i++) {
-        st = put_str(out, m->vocab.names[i]);
+    for (uint32_t i = 0; i < m->vocab.names.n && st == SD_OK; i++) {
+        st = put_str(out, m->vocab.names.v[i]);
         if (st == SD_OK) {
             st = sd_buf_append(out, &m->vocab.idf[i], sizeof(float));
         }
@@ -993,7 +1010,8 @@ sd_status sd_triage_model_save(const sd_triage_model *m, struct sd_buf *out, str
             st = put_str(out, c->classes[k]);
         }
         if (st == SD_OK) {
-            st = sd_buf_append(out, c->w, (size_t)(m->vocab.n + 1) * c->n_class * sizeof(float));
+            st = sd_buf_append(out, c->w,
+                               (size_t)(m->vocab.names.n + 1) * c->n_class * sizeof(float));
         }
     }
     if (st == SD_OK) {

@@ -82,8 +82,6 @@ SD_MUST_CHECK sd_status sd_triage_model_save(const sd_triage_model *m, struct sd
                                              struct sd_err *err);
 SD_MUST_CHECK sd_status sd_triage_model_load(const void *data, size_t len, sd_triage_model **out,
                                              struct sd_err *err);
-/** The classes of @field, NULL-terminated. */
-const char *const *sd_triage_model_classes(const sd_triage_model *m, enum sd_triage_field field);
 /** The KB match calibration kept with the model, or NULL when it has none. */
 const struct sd_kb_calib *sd_triage_model_kb(const sd_triage_model *m);
 void sd_triage_model_set_kb(sd_triage_model *m, const struct sd_kb_calib *cal);
